@@ -1,0 +1,32 @@
+# Two commands a newcomer needs:  `make run`  and  `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+
+.PHONY: run test lint bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# One stamp per set of extras, so `make run` and `make test` each install what they need once.
+$(VENV)/.stamp-%: pyproject.toml | $(VENV)/bin/python
+	$(PIP) -e ".[$(subst +,$(comma),$*)]"
+	touch $@
+
+comma := ,
+
+run: $(VENV)/.stamp-worker+demo
+	$(VENV)/bin/tutorbot
+
+test: $(VENV)/.stamp-dev+worker
+	$(VENV)/bin/ruff check bot cogs tests bench
+	$(VENV)/bin/tutorbot questions check questions
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.stamp-dev+worker
+	$(PY) bench/answers.py
+	$(PY) bench/leaderboard.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,19 @@
+"""Question packs: the format, loading, validation and the JSON Schema for editors."""
+
+from bot.bank.loader import Bank, load_bank, load_pack
+from bot.bank.model import KINDS, DIFFICULTIES, Badge, Experiment, Pack, Problem
+from bot.bank.validate import PackError, PackValidationError
+
+__all__ = [
+    "DIFFICULTIES",
+    "KINDS",
+    "Badge",
+    "Bank",
+    "Experiment",
+    "Pack",
+    "PackError",
+    "PackValidationError",
+    "Problem",
+    "load_bank",
+    "load_pack",
+]

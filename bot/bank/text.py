@@ -1,0 +1,66 @@
+"""The text a problem renders to, shared by the Discord UI, the terminal and the limit checks.
+
+Keeping it here means the loader checks Discord's limits against exactly what is posted.
+"""
+
+from __future__ import annotations
+
+from bot.bank.model import Problem
+
+# Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
+EMBED_TITLE_LIMIT = 256
+EMBED_DESCRIPTION_LIMIT = 4096
+EMBEDS_TOTAL_LIMIT = 6000
+BUTTON_LABEL_LIMIT = 80
+# Room kept for what is added at run time: countdown, "N answered", answer bars, first solver.
+DYNAMIC_RESERVE = 700
+
+
+def choices_block(problem: Problem) -> str:
+    return "\n".join(f"**{letter}.** {text}" for letter, text in problem.choices.items())
+
+
+def code_block(code: str) -> str:
+    return f"```python\n{code.rstrip()}\n```"
+
+
+def challenge_body(problem: Problem) -> str:
+    """Prompt, code and choices: the fixed part of the challenge embed's description."""
+    parts = [problem.prompt.strip()]
+    if problem.code:
+        parts.append(code_block(problem.code))
+    parts.append(choices_block(problem))
+    return "\n\n".join(parts)
+
+
+def why_not_block(problem: Problem) -> str:
+    return "\n".join(
+        f"**{letter}.** {problem.why_not[letter]}"
+        for letter in problem.letters
+        if letter in problem.why_not
+    )
+
+
+def reveal_body(problem: Problem) -> str:
+    """The explanation shown at the reveal: why the key is right, then why the others are not."""
+    key = f"**{problem.answer}.** {problem.choices[problem.answer]}"
+    parts = [f"✅ {key}", problem.explanation.strip()]
+    others = why_not_block(problem)
+    if others:
+        parts.append(f"**Why not the others**\n{others}")
+    return "\n\n".join(parts)
+
+
+def title_line(problem: Problem) -> str:
+    return problem.title
+
+
+def message_size(problem: Problem) -> int:
+    """Characters of the revealed post: challenge embed plus reveal embed, as Discord counts them."""
+    return (
+        2 * len(title_line(problem))
+        + len(challenge_body(problem))
+        + len(reveal_body(problem))
+        + len(problem.hint)
+        + DYNAMIC_RESERVE
+    )

@@ -1,0 +1,1 @@
+"""The `tutorbot` command line."""

@@ -1,0 +1,1 @@
+"""The Discord-free domain: challenge lifecycle, attempts, scoring, streaks and badges."""

@@ -1,0 +1,34 @@
+"""The store: SQLite through one aiosqlite connection. All SQL of the project lives here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.store.answers import AnswerRecorder, AnswerRules
+from bot.store.challenges import ChallengeRepo
+from bot.store.db import Database
+from bot.store.leaderboard import ALL_PACKS, LeaderboardRepo, ProfileRepo
+from bot.store.settings import SettingsRepo
+
+
+class Store:
+    """The repositories over one database; open() and close() bracket the bot's life."""
+
+    def __init__(self, db: Database, rules: AnswerRules) -> None:
+        self.db = db
+        self.challenges = ChallengeRepo(db)
+        self.answers = AnswerRecorder(db, rules)
+        self.leaderboard = LeaderboardRepo(db)
+        self.profiles = ProfileRepo(db)
+        self.settings = SettingsRepo(db)
+
+    @classmethod
+    async def open(cls, path: Path | str, rules: AnswerRules, synchronous: str = "FULL") -> Store:
+        return cls(await Database.open(path, synchronous), rules)
+
+    async def close(self) -> None:
+        await self.answers.close()
+        await self.db.close()
+
+
+__all__ = ["ALL_PACKS", "AnswerRules", "Database", "Store"]

@@ -1,0 +1,229 @@
+"""Recording answers: each one a committed write before its caller hears the result.
+
+Answers that arrive together are committed together (group commit): one writer task drains
+the queue, runs the batch as one transaction on the connection's thread, and only then
+resolves each caller's future. A savepoint per answer keeps one bad answer from sinking
+the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from typing import Protocol
+
+from bot.store.db import Database
+from bot.store.records import (
+    AnswerResult,
+    Challenge,
+    ChallengeMissing,
+    MemberProgress,
+    MemberSnapshot,
+    Submission,
+    Verdict,
+)
+from bot.store.rows import challenge_from_row
+
+log = logging.getLogger(__name__)
+MAX_BATCH = 512
+
+
+class AnswerRules(Protocol):
+    """The core's rules, applied inside the transaction so they see committed state."""
+
+    def judge(self, challenge: Challenge, progress: MemberProgress, choice: str,
+              now: float) -> Verdict: ...
+
+    def next_streak(self, streak: int, verdict: Verdict) -> int: ...
+
+    def periods(self, now: float) -> list[str]: ...
+
+    def new_badges(self, snapshot: MemberSnapshot, challenge: Challenge,
+                   verdict: Verdict) -> list[str]: ...
+
+
+class AnswerRecorder:
+    def __init__(self, db: Database, rules: AnswerRules) -> None:
+        self.db = db
+        self.rules = rules
+        self._queue: asyncio.Queue[tuple[Submission, asyncio.Future[AnswerResult]]] = (
+            asyncio.Queue())
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(self, submission: Submission) -> AnswerResult:
+        """Returns once the answer is committed; raises the core's error if it cannot count."""
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_forever(), name="answer-writer")
+        future: asyncio.Future[AnswerResult] = asyncio.get_running_loop().create_future()
+        await self._queue.put((submission, future))
+        return await future
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            await self._queue.join()
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
+            self._writer = None
+
+    async def _write_forever(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < MAX_BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._write(batch)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _write(self, batch: list[tuple[Submission, asyncio.Future[AnswerResult]]]) -> None:
+        submissions = [s for s, _ in batch]
+        try:
+            outcomes = await self.db.transaction(lambda c: self._record_batch(c, submissions))
+        except Exception as exc:  # the commit failed: nobody was told anything counted
+            log.exception("committing %d answers failed", len(batch))
+            outcomes = [exc] * len(batch)
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            if future.done():  # the caller gave up (cancelled); the answer still stands
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+    def _record_batch(self, conn: sqlite3.Connection,
+                      submissions: list[Submission]) -> list[AnswerResult | Exception]:
+        outcomes: list[AnswerResult | Exception] = []
+        for submission in submissions:
+            conn.execute("SAVEPOINT answer")
+            try:
+                outcomes.append(self._record_one(conn, submission))
+            except Exception as exc:
+                conn.execute("ROLLBACK TO answer")
+                outcomes.append(exc)
+            conn.execute("RELEASE answer")
+        return outcomes
+
+    def _record_one(self, conn: sqlite3.Connection, sub: Submission) -> AnswerResult:
+        challenge = load_challenge(conn, sub.challenge_id)
+        replay = _replayed(conn, sub, challenge)
+        if replay is not None:
+            return replay
+        verdict = self.rules.judge(challenge, _progress(conn, sub), sub.choice, sub.now)
+        conn.execute(
+            "INSERT INTO attempts (challenge_id, member_id, attempt_no, choice, correct, points,"
+            " answered_at, submission_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (sub.challenge_id, sub.member_id, verdict.attempt_no, verdict.choice,
+             int(verdict.correct), verdict.points, sub.now, sub.submission_id))
+        if verdict.attempt_no == 1:
+            conn.execute("UPDATE challenges SET answered_count = answered_count + 1 WHERE id = ?",
+                         (challenge.id,))
+        total, streak = self._update_member(conn, challenge, sub, verdict)
+        badges: tuple[str, ...] = ()
+        if verdict.correct:
+            self._record_points(conn, challenge, sub, verdict.points)
+            badges = self._award_badges(conn, challenge, sub, verdict)
+        return AnswerResult(challenge, verdict, total, streak, badges)
+
+    def _update_member(self, conn: sqlite3.Connection, challenge: Challenge, sub: Submission,
+                       verdict: Verdict) -> tuple[int, int]:
+        row = conn.execute("SELECT streak FROM members WHERE guild_id = ? AND member_id = ?",
+                           (challenge.guild_id, sub.member_id)).fetchone()
+        streak = self.rules.next_streak(row[0] if row else 0, verdict)
+        first_try = verdict.correct and verdict.attempt_no == 1 and not _hint_used(conn, sub)
+        total = conn.execute(
+            "INSERT INTO members (guild_id, member_id, points, answered, correct, first_try,"
+            " attempts, streak, best_streak, last_answer_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)"
+            " ON CONFLICT (guild_id, member_id) DO UPDATE SET points = points + excluded.points,"
+            " answered = answered + excluded.answered, correct = correct + excluded.correct,"
+            " first_try = first_try + excluded.first_try, attempts = attempts + 1,"
+            " streak = excluded.streak, best_streak = max(best_streak, excluded.streak),"
+            " last_answer_at = excluded.last_answer_at RETURNING points",
+            (challenge.guild_id, sub.member_id, verdict.points, int(verdict.final),
+             int(verdict.correct), int(first_try), streak, streak, sub.now)).fetchone()[0]
+        if verdict.final:
+            conn.execute(
+                "INSERT INTO member_kinds (guild_id, member_id, kind, answered, correct)"
+                " VALUES (?, ?, ?, 1, ?) ON CONFLICT (guild_id, member_id, kind) DO UPDATE SET"
+                " answered = answered + 1, correct = correct + excluded.correct",
+                (challenge.guild_id, sub.member_id, challenge.kind, int(verdict.correct)))
+        return total, streak
+
+    def _record_points(self, conn: sqlite3.Connection, challenge: Challenge, sub: Submission,
+                       points: int) -> None:
+        conn.execute("INSERT OR IGNORE INTO solved (guild_id, member_id, problem_id, pack_id,"
+                     " solved_at) VALUES (?, ?, ?, ?, ?)",
+                     (challenge.guild_id, sub.member_id, challenge.problem_id, challenge.pack_id,
+                      sub.now))
+        if points <= 0:
+            return
+        rows = [(challenge.guild_id, scope, period, sub.member_id, points)
+                for scope in ("*", challenge.pack_id) for period in self.rules.periods(sub.now)]
+        conn.executemany(
+            "INSERT INTO member_points (guild_id, scope, period, member_id, points)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, scope, period, member_id)"
+            " DO UPDATE SET points = points + excluded.points", rows)
+
+    def _award_badges(self, conn: sqlite3.Connection, challenge: Challenge, sub: Submission,
+                      verdict: Verdict) -> tuple[str, ...]:
+        snapshot = member_snapshot(conn, challenge.guild_id, sub.member_id, challenge.pack_id)
+        earned = self.rules.new_badges(snapshot, challenge, verdict)
+        conn.executemany(
+            "INSERT OR IGNORE INTO badges (guild_id, member_id, badge_id, awarded_at,"
+            " challenge_id) VALUES (?, ?, ?, ?, ?)",
+            [(challenge.guild_id, sub.member_id, b, sub.now, challenge.id) for b in earned])
+        return tuple(earned)
+
+
+def load_challenge(conn: sqlite3.Connection, challenge_id: int) -> Challenge:
+    row = conn.execute("SELECT * FROM challenges WHERE id = ?", (challenge_id,)).fetchone()
+    if row is None:
+        raise ChallengeMissing(challenge_id)
+    return challenge_from_row(row)
+
+
+def _hint_used(conn: sqlite3.Connection, sub: Submission) -> bool:
+    return conn.execute("SELECT 1 FROM hints WHERE challenge_id = ? AND member_id = ?",
+                        (sub.challenge_id, sub.member_id)).fetchone() is not None
+
+
+def _progress(conn: sqlite3.Connection, sub: Submission) -> MemberProgress:
+    used, solved = conn.execute(
+        "SELECT count(*), max(CASE WHEN correct THEN points END) FROM attempts"
+        " WHERE challenge_id = ? AND member_id = ?", (sub.challenge_id, sub.member_id)).fetchone()
+    return MemberProgress(used, solved, _hint_used(conn, sub))
+
+
+def _replayed(conn: sqlite3.Connection, sub: Submission,
+              challenge: Challenge) -> AnswerResult | None:
+    """A submission seen before gets its original verdict back and writes nothing."""
+    row = conn.execute(
+        "SELECT a.attempt_no, a.choice, a.correct, a.points, a.answered_at, m.points, m.streak"
+        " FROM attempts a JOIN members m ON m.guild_id = ? AND m.member_id = a.member_id"
+        " WHERE a.submission_id = ?", (challenge.guild_id, sub.submission_id)).fetchone()
+    if row is None:
+        return None
+    attempt_no, choice, correct, points, answered_at, total, streak = row
+    left = 0 if correct else challenge.attempts_allowed - attempt_no
+    verdict = Verdict(choice, bool(correct), attempt_no, left, points,
+                      max(0.0, answered_at - challenge.opened_at))
+    return AnswerResult(challenge, verdict, total, streak, replayed=True)
+
+
+def member_snapshot(conn: sqlite3.Connection, guild_id: int, member_id: int,
+                    pack_id: str) -> MemberSnapshot:
+    points, correct, first_try, streak = conn.execute(
+        "SELECT points, correct, first_try, streak FROM members"
+        " WHERE guild_id = ? AND member_id = ?", (guild_id, member_id)).fetchone()
+    solved = conn.execute("SELECT count(*) FROM solved WHERE guild_id = ? AND member_id = ?"
+                          " AND pack_id = ?", (guild_id, member_id, pack_id)).fetchone()[0]
+    kinds = {r[0] for r in conn.execute(
+        "SELECT kind FROM member_kinds WHERE guild_id = ? AND member_id = ? AND correct > 0",
+        (guild_id, member_id))}
+    held = {r[0] for r in conn.execute(
+        "SELECT badge_id FROM badges WHERE guild_id = ? AND member_id = ?", (guild_id, member_id))}
+    return MemberSnapshot(guild_id, member_id, points, correct, first_try, streak,
+                          {pack_id: solved}, frozenset(kinds), frozenset(held))
+
+

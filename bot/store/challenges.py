@@ -1,0 +1,106 @@
+"""Challenges: opening, closing exactly once, hints, and what the reveal shows."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import astuple, fields
+
+from bot.store.db import Database
+from bot.store.records import Challenge, ChallengeMissing, NewChallenge, Reveal
+from bot.store.rows import challenge_from_row
+
+NEW_COLUMNS = ", ".join(f.name for f in fields(NewChallenge))
+
+
+class ChallengeRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def open(self, new: NewChallenge, *, exclusive: bool) -> Challenge | int:
+        """Inserts the challenge; with exclusive, returns the id of an open one in the channel
+        instead (checked and inserted in one transaction, so two starters cannot both win)."""
+        return await self.db.transaction(lambda c: _open(c, new, exclusive))
+
+    async def get(self, challenge_id: int) -> Challenge:
+        return await self.db.run(lambda c: _get(c, challenge_id))
+
+    async def set_message(self, challenge_id: int, message_id: int) -> None:
+        await self.db.conn.execute("UPDATE challenges SET message_id = ? WHERE id = ?",
+                                   (message_id, challenge_id))
+
+    async def close(self, challenge_id: int, now: float) -> bool:
+        """Closes the challenge; True only for the one call that closed it."""
+        cursor = await self.db.conn.execute(
+            "UPDATE challenges SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
+            (now, challenge_id))
+        return cursor.rowcount == 1
+
+    async def open_ones(self) -> list[Challenge]:
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT * FROM challenges WHERE closed_at IS NULL ORDER BY deadline")
+        return [challenge_from_row(r) for r in rows]
+
+    async def open_in_channel(self, channel_id: int) -> list[Challenge]:
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT * FROM challenges WHERE channel_id = ? AND closed_at IS NULL", (channel_id,))
+        return [challenge_from_row(r) for r in rows]
+
+    async def record_hint(self, challenge_id: int, member_id: int, now: float) -> bool:
+        """Marks the hint seen; True the first time (when it costs points)."""
+        return await self.db.transaction(lambda c: _record_hint(c, challenge_id, member_id, now))
+
+    async def hint_seen(self, challenge_id: int, member_id: int) -> bool:
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT 1 FROM hints WHERE challenge_id = ? AND member_id = ?",
+            (challenge_id, member_id))
+        return bool(rows)
+
+    async def reveal(self, challenge_id: int) -> Reveal:
+        return await self.db.run(lambda c: _reveal(c, challenge_id))
+
+
+def _get(conn: sqlite3.Connection, challenge_id: int) -> Challenge:
+    row = conn.execute("SELECT * FROM challenges WHERE id = ?", (challenge_id,)).fetchone()
+    if row is None:
+        raise ChallengeMissing(challenge_id)
+    return challenge_from_row(row)
+
+
+def _open(conn: sqlite3.Connection, new: NewChallenge, exclusive: bool) -> Challenge | int:
+    if exclusive:
+        busy = conn.execute("SELECT id FROM challenges WHERE channel_id = ? AND closed_at IS NULL"
+                            " ORDER BY deadline LIMIT 1", (new.channel_id,)).fetchone()
+        if busy is not None:
+            return int(busy[0])
+    placeholders = ", ".join("?" * len(fields(NewChallenge)))
+    cursor = conn.execute(f"INSERT INTO challenges ({NEW_COLUMNS}) VALUES ({placeholders})",
+                          astuple(new))
+    return _get(conn, int(cursor.lastrowid or 0))
+
+
+def _record_hint(conn: sqlite3.Connection, challenge_id: int, member_id: int, now: float) -> bool:
+    cursor = conn.execute("INSERT OR IGNORE INTO hints (challenge_id, member_id, revealed_at)"
+                          " VALUES (?, ?, ?)", (challenge_id, member_id, now))
+    if cursor.rowcount != 1:
+        return False
+    guild = conn.execute("SELECT guild_id FROM challenges WHERE id = ?", (challenge_id,)).fetchone()
+    conn.execute("INSERT INTO members (guild_id, member_id, hints) VALUES (?, ?, 1)"
+                 " ON CONFLICT (guild_id, member_id) DO UPDATE SET hints = hints + 1",
+                 (guild[0], member_id))
+    return True
+
+
+def _reveal(conn: sqlite3.Connection, challenge_id: int) -> Reveal:
+    challenge = _get(conn, challenge_id)
+    spread = dict.fromkeys(challenge.letters, 0)
+    for choice, count in conn.execute(
+            "SELECT choice, count(*) FROM attempts WHERE challenge_id = ? AND attempt_no = 1"
+            " GROUP BY choice", (challenge_id,)):
+        spread[choice] = count
+    solvers = conn.execute("SELECT count(*) FROM attempts WHERE challenge_id = ? AND correct = 1",
+                           (challenge_id,)).fetchone()[0]
+    first = conn.execute("SELECT member_id, answered_at FROM attempts WHERE challenge_id = ?"
+                         " AND correct = 1 ORDER BY answered_at, rowid LIMIT 1",
+                         (challenge_id,)).fetchone()
+    return Reveal(challenge, spread, sum(spread.values()), solvers,
+                  first[0] if first else None, first[1] if first else None)

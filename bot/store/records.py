@@ -1,0 +1,181 @@
+"""Plain records the store reads and writes; the core applies its rules to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class ChallengeMissing(LookupError):
+    """No challenge has this id."""
+
+
+@dataclass(frozen=True)
+class Challenge:
+    id: int
+    guild_id: int
+    channel_id: int
+    problem_id: str
+    pack_id: str
+    kind: str
+    difficulty: str
+    answer: str
+    letters: str  # "ABCD": the choices posted
+    attempts_allowed: int
+    opened_at: float  # UNIX seconds, UTC
+    deadline: float
+    scoring_mode: str
+    hint_cost_percent: int
+    starter_id: int = 0
+    message_id: int | None = None
+    closed_at: float | None = None
+    answered_count: int = 0
+
+    @property
+    def time_limit(self) -> float:
+        return self.deadline - self.opened_at
+
+    def is_open(self, now: float) -> bool:
+        return self.closed_at is None and now < self.deadline
+
+    def is_overdue(self, now: float) -> bool:
+        return self.closed_at is None and now >= self.deadline
+
+
+@dataclass(frozen=True)
+class NewChallenge:
+    guild_id: int
+    channel_id: int
+    problem_id: str
+    pack_id: str
+    kind: str
+    difficulty: str
+    answer: str
+    letters: str
+    attempts_allowed: int
+    opened_at: float
+    deadline: float
+    scoring_mode: str
+    hint_cost_percent: int
+    starter_id: int
+
+
+@dataclass(frozen=True)
+class MemberProgress:
+    """What one member has done on one challenge so far."""
+
+    attempts_used: int = 0
+    solved_points: int | None = None  # set once they answered correctly
+    hint_used: bool = False
+
+
+@dataclass(frozen=True)
+class Verdict:
+    choice: str
+    correct: bool
+    attempt_no: int
+    attempts_left: int
+    points: int
+    elapsed: float
+
+    @property
+    def final(self) -> bool:
+        """The member is done with this problem: right, or out of attempts."""
+        return self.correct or self.attempts_left == 0
+
+
+@dataclass(frozen=True)
+class Submission:
+    challenge_id: int
+    member_id: int
+    choice: str
+    now: float
+    submission_id: str  # the interaction id: a retried submission is recognised by it
+
+
+@dataclass(frozen=True)
+class MemberSnapshot:
+    """A member's totals after an answer, for the badge rules."""
+
+    guild_id: int
+    member_id: int
+    points: int
+    correct: int
+    first_try: int
+    streak: int
+    solved_in_pack: dict[str, int]
+    kinds_correct: frozenset[str]
+    badges: frozenset[str]
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    challenge: Challenge
+    verdict: Verdict
+    total_points: int
+    streak: int
+    new_badges: tuple[str, ...] = ()
+    replayed: bool = False  # the same submission arrived twice; nothing new was written
+
+
+@dataclass(frozen=True)
+class GuildSettings:
+    guild_id: int
+    challenge_channel_id: int | None = None
+    time_limit: int | None = None  # None: each problem's own
+    scoring_mode: str = "speed"
+    hint_cost_percent: int = 25
+    multiple_per_channel: bool = False
+    discussion_thread: bool = False
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    rank: int
+    member_id: int
+    points: int
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    period: str
+    scope: str
+    rows: tuple[LeaderboardRow, ...]
+    total_members: int
+    me: LeaderboardRow | None = None
+
+
+@dataclass(frozen=True)
+class KindStats:
+    kind: str
+    answered: int
+    correct: int
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.answered if self.answered else 0.0
+
+
+@dataclass(frozen=True)
+class Profile:
+    guild_id: int
+    member_id: int
+    points: int = 0
+    answered: int = 0
+    correct: int = 0
+    attempts: int = 0
+    hints: int = 0
+    streak: int = 0
+    best_streak: int = 0
+    kinds: tuple[KindStats, ...] = ()
+    badges: tuple[tuple[str, float], ...] = ()  # (badge id, awarded at)
+    solved: dict[str, int] = field(default_factory=dict)  # pack id -> problems solved
+
+
+@dataclass(frozen=True)
+class Reveal:
+    challenge: Challenge
+    spread: dict[str, int]  # choice -> members whose first answer it was
+    participants: int
+    solvers: int
+    first_solver: int | None
+    first_solved_at: float | None
