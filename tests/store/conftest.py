@@ -1,0 +1,48 @@
+import pytest
+
+from bot.core.rules import CoreRules
+from bot.core.service import ChallengeService
+from bot.store import Store
+from bot.store.records import GuildSettings
+from tests.factories import bank as make_bank
+
+GUILD = 10
+CHANNEL = 20
+
+
+@pytest.fixture
+def bank():
+    return make_bank(problems_per_pack=5, packs=("pack", "other"))
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "tutorbot.db"
+
+
+@pytest.fixture
+async def store(bank, db_path):
+    store = await Store.open(db_path, CoreRules.for_bank(bank))
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def service(store, bank):
+    return ChallengeService(store, bank, CoreRules.for_bank(bank))
+
+
+@pytest.fixture
+def settings():
+    return GuildSettings(GUILD, multiple_per_channel=True)
+
+
+@pytest.fixture
+def open_challenge(service, bank, settings):
+    async def open_(problem_id="pack-0", now=1_000_000.0, channel=CHANNEL, **changes):
+        from dataclasses import replace
+
+        return await service.start(guild_id=GUILD, channel_id=channel, starter_id=1,
+                                   problem=bank.problems[problem_id],
+                                   settings=replace(settings, **changes), now=now)
+    return open_
