@@ -121,12 +121,12 @@ class ChallengeService:
         log.info("challenge %d closed", challenge_id)
         return await self.store.challenges.reveal(challenge_id)
 
-    async def stop(self, challenge_id: int, requester_id: int, is_admin: bool,
-                   now: float) -> Reveal | None:
-        challenge = await self.get(challenge_id)
+    @staticmethod
+    def authorize_stop(challenge: Challenge, requester_id: int, is_admin: bool) -> None:
+        """Only the member who started a challenge, or an admin, may end it early."""
         if requester_id != challenge.starter_id and not is_admin:
-            raise NotAllowed("only the member who started it or an admin can stop it")
-        return await self.close(challenge_id, now)
+            raise NotAllowed("only the member who started this challenge or an admin "
+                             "(Manage Server) can stop it")
 
     def badges(self, badge_ids: tuple[str, ...] | list[str]) -> list[BadgeDef]:
         return [b for b in (self.catalogue.get(i) for i in badge_ids) if b is not None]

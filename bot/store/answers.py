@@ -47,35 +47,30 @@ class AnswerRecorder:
     def __init__(self, db: Database, rules: AnswerRules) -> None:
         self.db = db
         self.rules = rules
-        self._queue: asyncio.Queue[tuple[Submission, asyncio.Future[AnswerResult]]] = (
-            asyncio.Queue())
+        self._pending: list[tuple[Submission, asyncio.Future[AnswerResult]]] = []
         self._writer: asyncio.Task[None] | None = None
 
     async def record(self, submission: Submission) -> AnswerResult:
         """Returns once the answer is committed; raises the core's error if it cannot count."""
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_forever(), name="answer-writer")
         future: asyncio.Future[AnswerResult] = asyncio.get_running_loop().create_future()
-        await self._queue.put((submission, future))
+        self._pending.append((submission, future))
+        if self._writer is None:
+            # The writer lives only while there is work, so nothing idles between bursts.
+            self._writer = asyncio.create_task(self._drain(), name="answer-writer")
         return await future
 
     async def close(self) -> None:
         if self._writer is not None:
-            await self._queue.join()
-            self._writer.cancel()
-            await asyncio.gather(self._writer, return_exceptions=True)
-            self._writer = None
+            await self._writer
 
-    async def _write_forever(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < MAX_BATCH and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                batch = self._pending[:MAX_BATCH]
+                del self._pending[:MAX_BATCH]
                 await self._write(batch)
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
+        finally:
+            self._writer = None
 
     async def _write(self, batch: list[tuple[Submission, asyncio.Future[AnswerResult]]]) -> None:
         submissions = [s for s, _ in batch]

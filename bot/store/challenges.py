@@ -102,5 +102,8 @@ def _reveal(conn: sqlite3.Connection, challenge_id: int) -> Reveal:
     first = conn.execute("SELECT member_id, answered_at FROM attempts WHERE challenge_id = ?"
                          " AND correct = 1 ORDER BY answered_at, rowid LIMIT 1",
                          (challenge_id,)).fetchone()
+    badges = tuple((m, b) for m, b in conn.execute(
+        "SELECT member_id, badge_id FROM badges WHERE challenge_id = ? ORDER BY awarded_at",
+        (challenge_id,)))
     return Reveal(challenge, spread, sum(spread.values()), solvers,
-                  first[0] if first else None, first[1] if first else None)
+                  first[0] if first else None, first[1] if first else None, badges)

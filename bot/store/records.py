@@ -179,3 +179,4 @@ class Reveal:
     solvers: int
     first_solver: int | None
     first_solved_at: float | None
+    badges: tuple[tuple[int, str], ...] = ()  # (member, badge) awarded by this challenge

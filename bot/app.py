@@ -1,0 +1,134 @@
+"""TutorBot: owns the lifecycle. setup_hook opens everything; close() undoes it in reverse."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.bank import Bank, load_bank
+from bot.config import Config
+from bot.core.rules import CoreRules
+from bot.core.service import ChallengeService
+from bot.store import Store
+from bot.store.records import Challenge
+from bot.tasks import AnsweredCounter, RevealTimers
+from bot.ui import posts
+from bot.ui.buttons import AnswerButton, ComponentError, HintButton
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("cogs.challenge", "cogs.stats", "cogs.admin")
+ExtraItems = Callable[[Challenge], Sequence[discord.ui.Item[Any]]]
+
+
+def intents() -> discord.Intents:
+    """Only what we use: guilds (channels, permissions). No privileged intent."""
+    chosen = discord.Intents.none()
+    chosen.guilds = True
+    return chosen
+
+
+class TutorTree(app_commands.CommandTree["TutorBot"]):
+    async def on_error(self, interaction: discord.Interaction[Any],
+                       error: app_commands.AppCommandError) -> None:
+        """The one error handler: the member always gets a polite answer; the log gets ids."""
+        original = getattr(error, "original", error)
+        log.error("interaction %s failed: user=%s guild=%s channel=%s command=%s",
+                  interaction.id, interaction.user.id, interaction.guild_id,
+                  interaction.channel_id, getattr(interaction.command, "qualified_name", None),
+                  exc_info=original)
+        await reply_privately(interaction, error_text(error))
+
+
+def error_text(error: app_commands.AppCommandError) -> str:
+    if isinstance(error, app_commands.MissingPermissions):
+        needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        return f"🚫 You need the **{needed}** permission for this."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"⏳ Slow down a little: try again in {error.retry_after:.0f} s."
+    if isinstance(error, app_commands.CheckFailure):
+        return "🚫 You can't use this command here."
+    return "😵 Something went wrong on my side. It has been logged; please try again."
+
+
+async def reply_privately(interaction: discord.Interaction[Any], text: str) -> None:
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not tell user %s about the error in interaction %s",
+                    interaction.user.id, interaction.id)
+
+
+class TutorBot(commands.Bot):
+    service: ChallengeService
+    store: Store
+    bank: Bank
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(),
+                         tree_cls=TutorTree, help_command=None,
+                         allowed_mentions=discord.AllowedMentions.none())
+        self.config = config
+        self.reveal_extras: list[ExtraItems] = []  # the explain cog adds its "Why?" button
+        self.reveals = RevealTimers(self.now, self.reveal_challenge)
+        self.answered = AnsweredCounter(self.refresh_post)
+        self._released = False
+
+    @staticmethod
+    def now() -> float:
+        """UTC now as UNIX seconds, from discord.py's clock (which tests can move)."""
+        return discord.utils.utcnow().timestamp()
+
+    async def setup_hook(self) -> None:
+        self.bank = load_bank(self.config.questions_path)
+        rules = CoreRules.for_bank(self.bank)
+        self.store = await Store.open(self.config.database_path, rules,
+                                      self.config.database_synchronous)
+        self.service = ChallengeService(self.store, self.bank, rules)
+        self.add_dynamic_items(AnswerButton, HintButton)
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await self.restore_open_challenges()
+
+    async def restore_open_challenges(self) -> None:
+        """Re-arms the reveal of every challenge left open; overdue ones reveal at once."""
+        open_ones = await self.store.challenges.open_ones()
+        for challenge in open_ones:
+            self.reveals.arm(challenge.id, challenge.deadline)
+        log.info("restored %d open challenges", len(open_ones))
+
+    async def reveal_challenge(self, challenge_id: int) -> None:
+        await posts.publish_reveal(self, challenge_id)
+
+    async def refresh_post(self, challenge_id: int) -> None:
+        await posts.refresh_post(self, challenge_id)
+
+    async def release(self) -> None:
+        """Stops timers and closes the database; idempotent, also used by tests on restart."""
+        if self._released:
+            return
+        self._released = True
+        await self.answered.close()
+        await self.reveals.close()
+        if hasattr(self, "store"):
+            await self.store.close()
+
+    async def close(self) -> None:
+        await self.release()
+        await super().close()
+
+
+def create_bot(config: Config | None = None) -> TutorBot:
+    """A fresh, unstarted bot configured from the environment."""
+    return TutorBot(config or Config.from_env())
+
+
+__all__ = ["ComponentError", "TutorBot", "create_bot"]

@@ -1,0 +1,1 @@
+"""Discord rendering: embeds, buttons and the sentences members read."""

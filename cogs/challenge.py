@@ -1,0 +1,109 @@
+"""/challenge and /challenge-stop: post a timed problem in the channel, or end it early."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import TutorBot
+from bot.bank import DIFFICULTIES, KINDS
+from bot.core.errors import ChallengeError
+from bot.ui.posts import missing_permissions, permission_names, post_challenge, publish_reveal
+from bot.ui.replies import error_reply, ts
+
+log = logging.getLogger(__name__)
+
+DIFFICULTY_CHOICES = [app_commands.Choice(name=d.capitalize(), value=d) for d in DIFFICULTIES]
+KIND_CHOICES = [app_commands.Choice(name=label, value=kind) for kind, label in KINDS.items()]
+
+
+class ChallengeCog(commands.Cog):
+    def __init__(self, bot: TutorBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="challenge")
+    @app_commands.guild_only()
+    @app_commands.describe(pack="Which question pack (default: any)",
+                           difficulty="Only problems of this difficulty",
+                           kind="Only problems of this kind")
+    @app_commands.choices(difficulty=DIFFICULTY_CHOICES, kind=KIND_CHOICES)
+    async def challenge(self, interaction: discord.Interaction[TutorBot], pack: str | None = None,
+                        difficulty: str | None = None, kind: str | None = None) -> None:
+        """Post a timed multiple-choice problem in this channel."""
+        assert interaction.guild is not None
+        settings = await self.bot.store.settings.get(interaction.guild.id)
+        channel = self.target_channel(interaction, settings.challenge_channel_id)
+        missing = missing_permissions(channel, interaction.guild.me)
+        if missing:
+            await interaction.response.send_message(
+                f"I can't post challenges in {channel.mention}: I need {permission_names(missing)}"
+                " there. Ask an admin to grant it.", ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            problem = self.bot.service.pick_problem(pack=pack, difficulty=difficulty, kind=kind)
+            challenge = await self.bot.service.start(
+                guild_id=interaction.guild.id, channel_id=channel.id,
+                starter_id=interaction.user.id, problem=problem, settings=settings,
+                now=self.bot.now())
+        except ChallengeError as exc:
+            await interaction.followup.send(error_reply(exc), ephemeral=True)
+            return
+        try:
+            message = await post_challenge(self.bot, channel, challenge, problem)
+        except discord.Forbidden:
+            await self.bot.service.close(challenge.id, self.bot.now())
+            await interaction.followup.send(
+                f"Discord refused my post in {channel.mention}: I need "
+                f"{permission_names(['send_messages', 'embed_links'])} there.", ephemeral=True)
+            return
+        await interaction.followup.send(
+            f"🚀 Challenge posted: {message.jump_url} (ends {ts(challenge.deadline)}).",
+            ephemeral=True)
+
+    @staticmethod
+    def target_channel(interaction: discord.Interaction[Any], configured: int | None) -> Any:
+        """The server's challenge channel if one is set and still exists, else this one."""
+        assert interaction.guild is not None
+        chosen = interaction.guild.get_channel(configured) if configured else None
+        return chosen or interaction.channel
+
+    @challenge.autocomplete("pack")
+    async def pack_autocomplete(self, interaction: discord.Interaction[TutorBot],
+                                current: str) -> list[app_commands.Choice[str]]:
+        needle = current.lower()
+        return [app_commands.Choice(name=f"{p.title} ({len(p.problems)})"[:100], value=p.id)
+                for p in self.bot.bank
+                if needle in p.id.lower() or needle in p.title.lower()][:25]
+
+    @app_commands.command(name="challenge-stop")
+    @app_commands.guild_only()
+    async def stop(self, interaction: discord.Interaction[TutorBot]) -> None:
+        """End this channel's challenge now and reveal the answer (starter or admin)."""
+        assert interaction.guild is not None and interaction.channel_id is not None
+        open_here = await self.bot.store.challenges.open_in_channel(interaction.channel_id)
+        if not open_here:
+            await interaction.response.send_message("No challenge is running in this channel.",
+                                                    ephemeral=True)
+            return
+        challenge = max(open_here, key=lambda c: c.opened_at)
+        perms = getattr(interaction.user, "guild_permissions", None)
+        is_admin = bool(perms and perms.manage_guild)
+        try:
+            self.bot.service.authorize_stop(challenge, interaction.user.id, is_admin)
+        except ChallengeError as exc:
+            await interaction.response.send_message(
+                f"{error_reply(exc)} It ends by itself {ts(challenge.deadline)}.", ephemeral=True)
+            return
+        await interaction.response.send_message("⏹️ Stopping the challenge and revealing the "
+                                                "answer.", ephemeral=True)
+        self.bot.reveals.disarm(challenge.id)
+        await publish_reveal(self.bot, challenge.id)
+
+
+async def setup(bot: TutorBot) -> None:
+    await bot.add_cog(ChallengeCog(bot))

@@ -1,0 +1,70 @@
+"""/leaderboard, /profile and /badges: progress, built from stored ids (no members intent)."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import TutorBot
+from bot.core.periods import Period
+from bot.store import ALL_PACKS
+from bot.ui.stats import PageButton, badges_embed, profile_embed, render_leaderboard
+
+PERIOD_CHOICES = [app_commands.Choice(name=p.label, value=p.value) for p in Period]
+
+
+class StatsCog(commands.Cog):
+    def __init__(self, bot: TutorBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(PageButton)
+
+    @app_commands.command(name="leaderboard")
+    @app_commands.guild_only()
+    @app_commands.describe(period="Which period (default: this week)",
+                           pack="Only points from this pack")
+    @app_commands.choices(period=PERIOD_CHOICES)
+    async def leaderboard(self, interaction: discord.Interaction[TutorBot],
+                          period: str = Period.WEEK.value, pack: str | None = None) -> None:
+        """The server's top 10 and your own rank."""
+        assert interaction.guild_id is not None
+        scope = pack if pack in self.bot.bank.packs else ALL_PACKS
+        embed, view = await render_leaderboard(self.bot, interaction.guild_id,
+                                               interaction.user.id, Period(period), scope, 0)
+        await interaction.response.send_message(embed=embed, view=view)
+
+    @leaderboard.autocomplete("pack")
+    async def pack_autocomplete(self, interaction: discord.Interaction[TutorBot],
+                                current: str) -> list[app_commands.Choice[str]]:
+        needle = current.lower()
+        return [app_commands.Choice(name=p.title[:100], value=p.id) for p in self.bot.bank
+                if needle in p.id or needle in p.title.lower()][:25]
+
+    @app_commands.command(name="profile")
+    @app_commands.guild_only()
+    @app_commands.describe(member="Whose profile (default: yours)")
+    async def profile(self, interaction: discord.Interaction[TutorBot],
+                      member: discord.Member | discord.User | None = None) -> None:
+        """Points, accuracy by kind, streak, badges and what to practise next."""
+        assert interaction.guild_id is not None
+        who = member or interaction.user
+        profile = await self.bot.store.profiles.get(interaction.guild_id, who.id)
+        embed = profile_embed(profile, who.display_name, self.bot.service.catalogue,
+                              self.bot.bank)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="badges")
+    @app_commands.guild_only()
+    async def badges(self, interaction: discord.Interaction[TutorBot]) -> None:
+        """Every badge, earned and not yet earned."""
+        assert interaction.guild_id is not None
+        profile = await self.bot.store.profiles.get(interaction.guild_id, interaction.user.id)
+        earned = {badge for badge, _ in profile.badges}
+        await interaction.response.send_message(
+            embed=badges_embed(self.bot.service.catalogue, earned), ephemeral=True)
+
+
+async def setup(bot: TutorBot) -> None:
+    await bot.add_cog(StatsCog(bot))

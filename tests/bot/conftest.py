@@ -1,0 +1,79 @@
+"""The real bot against simcord's in-memory Discord."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import discord
+import pytest
+import simcord
+
+from bot.app import TutorBot, create_bot
+from bot.config import Config
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def questions_path() -> Path:
+    return Path(os.environ.get("TUTORBOT_TEST_QUESTIONS", REPO / "questions"))
+
+
+@pytest.fixture
+def config(tmp_path, questions_path) -> Config:
+    return Config(database_path=tmp_path / "bot.db", questions_path=questions_path,
+                  database_synchronous="NORMAL")
+
+
+@pytest.fixture
+def make_bot(config):
+    made: list[TutorBot] = []
+
+    def make() -> TutorBot:
+        bot = create_bot(config)
+        made.append(bot)
+        return bot
+    yield make
+
+
+@pytest.fixture
+def simcord_bot(make_bot):
+    return make_bot()
+
+
+@pytest.fixture
+async def env(make_bot):
+    """A running env with commands synced. settle_timeout is short so the bot's few-second
+    timers (the "N answered" edit) wait for advance_time instead of running in real time."""
+    env = simcord.Env(make_bot(), settle_timeout=2.0)
+    await env.start()
+    await env.bot.tree.sync()
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+        await env.bot.release()
+        env._raise_errors_since(env._errors_acknowledged)
+
+
+class Room:
+    """A study server: a channel, an admin and some members."""
+
+    def __init__(self, env: simcord.Env, members: int = 3) -> None:
+        self.env = env
+        self.guild = env.create_guild("Study Group")
+        self.channel = self.guild.create_text_channel("pytorch-quiz")
+        admins = self.guild.create_role("Mods", permissions=discord.Permissions(manage_guild=True))
+        self.admin = self.guild.add_member(env.create_user("ada"), roles=[admins])
+        self.members = [self.guild.add_member(env.create_user(f"student{i}"))
+                        for i in range(members)]
+
+    def post(self) -> discord.Message:
+        bot_id = self.env.bot.user.id
+        return next(m for m in reversed(self.channel.history()) if m.author.id == bot_id)
+
+
+@pytest.fixture
+def room(env) -> Room:
+    return Room(env)
