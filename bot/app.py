@@ -19,6 +19,7 @@ from bot.store.records import Challenge
 from bot.tasks import AnsweredCounter, RevealTimers
 from bot.ui import posts
 from bot.ui.buttons import AnswerButton, ComponentError, HintButton
+from bot.ui.replies import permission_label
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +38,21 @@ class TutorTree(app_commands.CommandTree["TutorBot"]):
     async def on_error(self, interaction: discord.Interaction[Any],
                        error: app_commands.AppCommandError) -> None:
         """The one error handler: the member always gets a polite answer; the log gets ids."""
-        original = getattr(error, "original", error)
-        log.error("interaction %s failed: user=%s guild=%s channel=%s command=%s",
-                  interaction.id, interaction.user.id, interaction.guild_id,
-                  interaction.channel_id, getattr(interaction.command, "qualified_name", None),
-                  exc_info=original)
+        command = getattr(interaction.command, "qualified_name", None)
+        if isinstance(error, app_commands.CheckFailure):  # a refusal, not a fault
+            log.info("interaction %s refused: user=%s guild=%s command=%s: %s", interaction.id,
+                     interaction.user.id, interaction.guild_id, command, error)
+        else:
+            log.error("interaction %s failed: user=%s guild=%s channel=%s command=%s",
+                      interaction.id, interaction.user.id, interaction.guild_id,
+                      interaction.channel_id, command,
+                      exc_info=getattr(error, "original", error))
         await reply_privately(interaction, error_text(error))
 
 
 def error_text(error: app_commands.AppCommandError) -> str:
     if isinstance(error, app_commands.MissingPermissions):
-        needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        needed = ", ".join(permission_label(p) for p in error.missing_permissions)
         return f"🚫 You need the **{needed}** permission for this."
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"⏳ Slow down a little: try again in {error.retry_after:.0f} s."

@@ -30,7 +30,8 @@ SETTINGS: tuple[Setting, ...] = (
             "only (instant) instead of globally."),
     Setting("WORKER_TIMEOUT_S", "120", "Time limit of one explanation run, in seconds."),
     Setting("WORKER_MEMORY_MB", "4096", "Memory limit of one explanation run."),
-    Setting("WORKER_CACHE_DIR", ".cache/tutorbot", "Where the worker keeps pretrained checkpoints."),
+    Setting("WORKER_CACHE_DIR", ".cache/tutorbot",
+            "Where the worker keeps pretrained checkpoints."),
     Setting("DEMO_PORT", "0", "Port of the demo's preview page on 127.0.0.1 (0: any free port)."),
 )
 

@@ -1,7 +1,7 @@
 """Question packs: the format, loading, validation and the JSON Schema for editors."""
 
 from bot.bank.loader import Bank, load_bank, load_pack
-from bot.bank.model import KINDS, DIFFICULTIES, Badge, Experiment, Pack, Problem
+from bot.bank.model import DIFFICULTIES, KINDS, Badge, Experiment, Pack, Problem
 from bot.bank.validate import PackError, PackValidationError
 
 __all__ = [

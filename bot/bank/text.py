@@ -56,7 +56,7 @@ def title_line(problem: Problem) -> str:
 
 
 def message_size(problem: Problem) -> int:
-    """Characters of the revealed post: challenge embed plus reveal embed, as Discord counts them."""
+    """Characters of the revealed post (challenge and reveal embeds), as Discord counts them."""
     return (
         2 * len(title_line(problem))
         + len(challenge_body(problem))

@@ -7,11 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.bank.model import (
-    ATTEMPTS_RANGE,
     CHOICE_LETTERS,
-    DIFFICULTIES,
-    KINDS,
-    TIME_LIMIT_RANGE,
 )
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
@@ -114,8 +110,8 @@ def check_int_range(sink: ErrorSink, value: Any, bounds: tuple[int, int], path: 
 def check_choices(sink: ErrorSink, raw: dict[str, Any], path: tuple[Any, ...], pid: str) -> bool:
     choices = raw.get("choices")
     if not isinstance(choices, dict):
-        sink.add("must be a mapping of letters to choice text (A: ..., B: ...)", path + ("choices",),
-                 pid, "choices")
+        sink.add("must be a mapping of letters to choice text (A: ..., B: ...)",
+                 path + ("choices",), pid, "choices")
         return False
     letters = [str(k) for k in choices]
     expected = list(CHOICE_LETTERS[: len(letters)])

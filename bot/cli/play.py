@@ -124,8 +124,9 @@ async def play_pack(rnd: Round, pack: Pack, settings: GuildSettings) -> int:
         challenge = await rnd.service.start(guild_id=TERMINAL_GUILD, channel_id=TERMINAL_CHANNEL,
                                             starter_id=PLAYER, problem=problem,
                                             settings=settings, now=rnd.clock())
-        rnd.say(f"(the hint costs {hint_cost(problem.difficulty, policy(settings.scoring_mode, settings.hint_cost_percent))} "
-                "points)")
+        cost = hint_cost(problem.difficulty, policy(settings.scoring_mode,
+                                                    settings.hint_cost_percent))
+        rnd.say(f"(the hint costs {cost} points)")
         try:
             score += await play_problem(rnd, challenge, problem)
         finally:

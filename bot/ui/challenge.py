@@ -10,9 +10,9 @@ from bot.bank import Problem
 from bot.bank import text as bank_text
 from bot.bank.model import KIND_EMOJI
 from bot.core.badges import BadgeDef
+from bot.store.records import Challenge, Reveal
 from bot.ui.buttons import AnswerButton, HintButton
 from bot.ui.replies import ts
-from bot.store.records import Challenge, Reveal
 
 OPEN_COLOUR = discord.Colour.blurple()
 CLOSED_COLOUR = discord.Colour.dark_grey()
@@ -35,7 +35,8 @@ def challenge_embed(challenge: Challenge, problem: Problem, hint_cost: int) -> d
     if hint_cost:
         rule += f" · the hint costs {hint_cost} points"
     if challenge.closed_at is None:
-        embed.add_field(name="Ends", value=f"{ts(challenge.deadline)} ({ts(challenge.deadline, 't')})")
+        ends = f"{ts(challenge.deadline)} ({ts(challenge.deadline, 't')})"
+        embed.add_field(name="Ends", value=ends)
     else:
         embed.add_field(name="Closed", value=ts(challenge.closed_at, "t"))
         embed.colour = CLOSED_COLOUR

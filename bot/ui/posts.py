@@ -12,6 +12,7 @@ from bot.core.challenge import policy_of
 from bot.core.scoring import hint_cost
 from bot.store.records import Challenge
 from bot.ui.challenge import challenge_embed, challenge_view, reveal_embed
+from bot.ui.replies import permission_label
 
 if TYPE_CHECKING:
     from bot.app import TutorBot
@@ -28,7 +29,7 @@ def missing_permissions(channel: Any, me: discord.Member) -> list[str]:
 
 
 def permission_names(names: list[str]) -> str:
-    return ", ".join(f"**{n.replace('_', ' ').title()}**" for n in names)
+    return ", ".join(f"**{permission_label(n)}**" for n in names)
 
 
 def embed_for(challenge: Challenge, problem: Problem) -> discord.Embed:

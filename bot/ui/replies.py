@@ -22,6 +22,11 @@ def ts(unix: float, style: str = "R") -> str:
     return f"<t:{int(unix)}:{style}>"
 
 
+def permission_label(name: str) -> str:
+    """Discord's own name for a permission, as members see it in the server settings."""
+    return {"manage_guild": "Manage Server"}.get(name, name.replace("_", " ").title())
+
+
 def badge_line(badge: BadgeDef) -> str:
     return f"{badge.emoji} **{badge.name}**: {badge.description}"
 

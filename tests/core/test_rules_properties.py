@@ -35,6 +35,6 @@ def test_attempt_limit_holds_and_nobody_scores_twice(actions, attempts, mode):
         progress[member] = replace(mine, attempts_used=verdict.attempt_no,
                                    solved_points=verdict.points if verdict.correct else None)
         awarded.setdefault(member, []).append(verdict.points)
-    for member, points in awarded.items():
+    for points in awarded.values():
         assert len(points) <= attempts
         assert sum(1 for p in points if p > 0) <= 1
