@@ -17,6 +17,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="run the bot on Discord (the default; the demo without a "
                         "DISCORD_TOKEN)")
+    commands.add_parser("sync", help="register the slash commands with Discord")
+    demo = commands.add_parser("demo", help="the bot in a simulated Discord, in your browser")
+    demo.add_argument("--speed", type=float, default=1.0,
+                      help="simulated seconds per real second (default 1)")
     play = commands.add_parser("play", help="play a pack in the terminal")
     play.add_argument("--pack", help="pack id (default: the first pack)")
     play.add_argument("--learning", action="store_true",
@@ -54,8 +58,15 @@ def main(argv: list[str] | None = None) -> int:
 
         return play.main(config.questions_path, args.database or config.database_path,
                          args.pack, args.learning)
-    build_parser().print_help()
-    return 0
+    if args.command == "demo":
+        from bot.cli import demo
+
+        return demo.main(config, args.speed, rounds=None)
+    from bot.cli import run
+
+    if args.command == "sync":
+        return run.main_sync(config)
+    return run.main_run(config)
 
 
 if __name__ == "__main__":

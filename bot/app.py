@@ -22,6 +22,9 @@ from bot.ui.buttons import AnswerButton, ComponentError, HintButton
 from bot.ui.replies import permission_label
 
 log = logging.getLogger(__name__)
+# tutorbot never joins voice: don't warn that voice libraries are missing.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
 
 EXTENSIONS = ("cogs.challenge", "cogs.stats", "cogs.admin")
 ExtraItems = Callable[[Challenge], Sequence[discord.ui.Item[Any]]]

@@ -48,21 +48,48 @@ PACK_FILE = "pack.yaml"
 
 
 def _plain(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int],
-           sink: ErrorSink) -> Any:
+           sink: ErrorSink, duplicates: list[tuple[Any, ...]]) -> Any:
     """Turns a composed YAML node into plain data, recording each value's line."""
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node))
+            if not isinstance(key_node, yaml.ScalarNode):
+                lines[path + ("?",)] = key_node.start_mark.line + 1
+                sink.add("keys must be plain text", path + ("?",))
+                continue
+            key = _scalar(key_node, path, lines, sink)
             if key in out:
                 lines[path + (key,)] = key_node.start_mark.line + 1
-                sink.add("duplicate key", path + (key,), None, str(key))
-            out[key] = _plain(value_node, path + (key,), lines, sink)
+                duplicates.append(path + (key,))
+            out[key] = _plain(value_node, path + (key,), lines, sink, duplicates)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_plain(item, path + (i,), lines, sink) for i, item in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node))
+        return [_plain(item, path + (i,), lines, sink, duplicates)
+                for i, item in enumerate(node.value)]
+    return _scalar(node, path, lines, sink)
+
+
+def _scalar(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int],
+            sink: ErrorSink) -> Any:
+    try:
+        return yaml.safe_load(yaml.serialize(node))
+    except yaml.YAMLError:
+        lines[path] = node.start_mark.line + 1
+        sink.add(f"unsupported YAML tag {node.tag!r}; use plain text, numbers and lists", path)
+        return None
+
+
+def _report_duplicates(sink: ErrorSink, data: Any, duplicates: list[tuple[Any, ...]]) -> None:
+    """Names the problem a duplicate key sits in, which is only known once all is read."""
+    for path in duplicates:
+        problem = None
+        if path[:1] == ("problems",) and len(path) > 2 and isinstance(data, dict):
+            try:
+                problem = data["problems"][path[1]].get("id")
+            except (AttributeError, IndexError, KeyError, TypeError):
+                problem = None
+        sink.add("duplicate key", path, problem, str(path[-1]))
 
 
 def read_yaml(path: Path, display: str) -> tuple[Any, ErrorSink]:
@@ -81,7 +108,10 @@ def read_yaml(path: Path, display: str) -> tuple[Any, ErrorSink]:
     if node is None:
         sink.errors.append(PackError(display, "file is empty"))
         return None, sink
-    return _plain(node, (), lines, sink), sink
+    duplicates: list[tuple[Any, ...]] = []
+    data = _plain(node, (), lines, sink, duplicates)
+    _report_duplicates(sink, data, duplicates)
+    return data, sink
 
 
 def _defaults(sink: ErrorSink, raw: dict[str, Any]) -> tuple[int, int]:
@@ -118,7 +148,7 @@ def _problem(sink: ErrorSink, raw: Any, index: int, pack_id: str, defaults: tupl
     pid = raw.get("id") if isinstance(raw.get("id"), str) else f"#{index + 1}"
     before = len(sink.errors)
     check_keys(sink, raw, PROBLEM_KEYS, path, pid)
-    if "id" in raw and (not isinstance(raw["id"], str) or not ID_PATTERN.match(raw["id"])):
+    if "id" in raw and (not isinstance(raw["id"], str) or not ID_PATTERN.fullmatch(raw["id"])):
         sink.add("must be lower-case letters, digits and '-', at most 48", path + ("id",), pid,
                  "id")
     if "kind" in raw and raw["kind"] not in KINDS:
@@ -196,7 +226,7 @@ def load_pack(path: Path, display: str | None = None) -> Pack:
         raise PackValidationError(sink.errors)
     check_keys(sink, raw, PACK_KEYS, ())
     pack_id = raw.get("id")
-    if "id" in raw and (not isinstance(pack_id, str) or not ID_PATTERN.match(pack_id)):
+    if "id" in raw and (not isinstance(pack_id, str) or not ID_PATTERN.fullmatch(pack_id)):
         sink.add("must be lower-case letters, digits and '-', at most 48", ("id",), None, "id")
     check_text(sink, raw.get("title"), ("title",), None, "title", text.EMBED_TITLE_LIMIT)
     title = str(raw.get("title", ""))

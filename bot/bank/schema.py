@@ -40,7 +40,7 @@ def _problem() -> dict[str, Any]:
         "required": ["id", "kind", "difficulty", "title", "prompt", "choices", "answer", "hint",
                      "explanation"],
         "properties": {
-            "id": {"type": "string", "pattern": ID_PATTERN.pattern},
+            "id": {"type": "string", "pattern": f"^{ID_PATTERN.pattern}$"},
             "kind": {"enum": list(KINDS)},
             "difficulty": {"enum": list(DIFFICULTIES)},
             "title": {**TEXT, "maxLength": TITLE_LIMIT},
@@ -59,7 +59,7 @@ def _problem() -> dict[str, Any]:
                 "additionalProperties": False,
                 "required": ["script"],
                 "properties": {
-                    "script": {"type": "string", "pattern": SCRIPT_PATTERN.pattern},
+                    "script": {"type": "string", "pattern": f"^{SCRIPT_PATTERN.pattern}$"},
                     "params": {"type": "object"},
                 },
             },
@@ -76,7 +76,7 @@ def pack_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "required": ["id", "title", "badge", "problems"],
         "properties": {
-            "id": {"type": "string", "pattern": ID_PATTERN.pattern},
+            "id": {"type": "string", "pattern": f"^{ID_PATTERN.pattern}$"},
             "title": TEXT,
             "summary": {"type": "string"},
             "badge": {

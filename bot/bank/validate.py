@@ -10,9 +10,9 @@ from bot.bank.model import (
     CHOICE_LETTERS,
 )
 
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,47}")  # used with fullmatch
 TITLE_LIMIT = 80  # also used as a select-menu label and an autocomplete name
-SCRIPT_PATTERN = re.compile(r"^[A-Za-z0-9_]+\.py$")
+SCRIPT_PATTERN = re.compile(r"[A-Za-z0-9_]+\.py")  # used with fullmatch
 
 PACK_KEYS = {"id": True, "title": True, "summary": False, "badge": True, "defaults": False,
              "problems": True}
@@ -165,7 +165,7 @@ def check_experiment(sink: ErrorSink, raw: Any, path: tuple[Any, ...], pid: str,
         return
     check_keys(sink, raw, EXPERIMENT_KEYS, path, pid, "experiment.")
     script = raw.get("script")
-    if "script" in raw and (not isinstance(script, str) or not SCRIPT_PATTERN.match(script)):
+    if "script" in raw and (not isinstance(script, str) or not SCRIPT_PATTERN.fullmatch(script)):
         sink.add("must be a Python file name such as speedup.py", path + ("script",), pid,
                  "experiment.script")
     elif scripts is not None and script is not None and script not in scripts:

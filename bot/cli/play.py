@@ -37,6 +37,7 @@ class Round:
     out: TextIO
     clock: Callable[[], float] = time.time
     counter: itertools.count = itertools.count()
+    score: int = 0  # points this round, kept here so quitting midway still reports them
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
@@ -115,10 +116,9 @@ def describe(exc: ChallengeError) -> str:
     return str(exc)
 
 
-async def play_pack(rnd: Round, pack: Pack, settings: GuildSettings) -> int:
+async def play_pack(rnd: Round, pack: Pack, settings: GuildSettings) -> None:
     rnd.say(f"{pack.title}\n{len(pack.problems)} problems. Earn {pack.badge.emoji} "
             f"{pack.badge.name} by answering them all correctly.")
-    score = 0
     for number, problem in enumerate(pack.problems, start=1):
         show_problem(rnd, problem, number, len(pack.problems))
         challenge = await rnd.service.start(guild_id=TERMINAL_GUILD, channel_id=TERMINAL_CHANNEL,
@@ -128,11 +128,10 @@ async def play_pack(rnd: Round, pack: Pack, settings: GuildSettings) -> int:
                                                     settings.hint_cost_percent))
         rnd.say(f"(the hint costs {cost} points)")
         try:
-            score += await play_problem(rnd, challenge, problem)
+            rnd.score += await play_problem(rnd, challenge, problem)
         finally:
             await rnd.service.close(challenge.id, rnd.clock())
         show_explanation(rnd, problem)
-    return score
 
 
 async def show_summary(rnd: Round, score: int) -> None:
@@ -152,13 +151,12 @@ async def run_play(questions: Path, database: Path, pack_id: str | None, read_li
     store = await Store.open(database, rules)
     rnd = Round(ChallengeService(store, bank, rules), read_line, out)
     settings = GuildSettings(TERMINAL_GUILD, scoring_mode="learning" if learning else "speed")
-    score = 0
     try:
-        score = await play_pack(rnd, pack, settings)
+        await play_pack(rnd, pack, settings)
     except KeyboardInterrupt:
         rnd.say("\nStopped.")
     finally:
-        await show_summary(rnd, score)
+        await show_summary(rnd, rnd.score)
         await store.close()
     return 0
 
