@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import discord
@@ -20,13 +20,14 @@ from bot.tasks import AnsweredCounter, RevealTimers
 from bot.ui import posts
 from bot.ui.buttons import AnswerButton, ComponentError, HintButton
 from bot.ui.replies import permission_label
+from bot.worker.explainer import passthrough
 
 log = logging.getLogger(__name__)
 # tutorbot never joins voice: don't warn that voice libraries are missing.
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
-EXTENSIONS = ("cogs.challenge", "cogs.stats", "cogs.admin")
+EXTENSIONS = ("cogs.challenge", "cogs.stats", "cogs.admin", "cogs.explain")
 ExtraItems = Callable[[Challenge], Sequence[discord.ui.Item[Any]]]
 
 
@@ -88,6 +89,8 @@ class TutorBot(commands.Bot):
         self.reveal_extras: list[ExtraItems] = []  # the explain cog adds its "Why?" button
         self.reveals = RevealTimers(self.now, self.reveal_challenge)
         self.answered = AnsweredCounter(self.refresh_post)
+        # How to await something outside Discord (a child process); tests swap in simcord's.
+        self.wait_external: Callable[[Awaitable[Any]], Awaitable[Any]] = passthrough
         self._released = False
 
     @staticmethod
@@ -124,6 +127,8 @@ class TutorBot(commands.Bot):
         if self._released:
             return
         self._released = True
+        for name in list(self.extensions):  # cogs stop their own workers
+            await self.unload_extension(name)
         await self.answered.close()
         await self.reveals.close()
         if hasattr(self, "store"):

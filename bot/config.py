@@ -30,6 +30,8 @@ SETTINGS: tuple[Setting, ...] = (
             "only (instant) instead of globally."),
     Setting("WORKER_TIMEOUT_S", "120", "Time limit of one explanation run, in seconds."),
     Setting("WORKER_MEMORY_MB", "4096", "Memory limit of one explanation run."),
+    Setting("WORKER_SIZE", "auto", "Experiment size: test, cpu or full (auto: full on a GPU, "
+            "else cpu)."),
     Setting("WORKER_CACHE_DIR", ".cache/tutorbot",
             "Where the worker keeps pretrained checkpoints."),
     Setting("DEMO_PORT", "0", "Port of the demo's preview page on 127.0.0.1 (0: any free port)."),
@@ -49,6 +51,13 @@ def _int(name: str) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _choice(name: str, allowed: tuple[str, ...]) -> str:
+    raw = _env(name).lower()
+    if raw not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Config:
     discord_token: str = ""
@@ -59,6 +68,7 @@ class Config:
     dev_guild_id: int | None = None
     worker_timeout_s: int = 120
     worker_memory_mb: int = 4096
+    worker_size: str = "auto"
     worker_cache_dir: Path = field(default=Path(".cache/tutorbot"))
     demo_port: int = 0
 
@@ -80,6 +90,7 @@ class Config:
             dev_guild_id=_int("DEV_GUILD_ID") if _env("DEV_GUILD_ID") else None,
             worker_timeout_s=_int("WORKER_TIMEOUT_S"),
             worker_memory_mb=_int("WORKER_MEMORY_MB"),
+            worker_size=_choice("WORKER_SIZE", ("auto", "test", "cpu", "full")),
             worker_cache_dir=Path(_env("WORKER_CACHE_DIR")),
             demo_port=_int("DEMO_PORT"),
         )

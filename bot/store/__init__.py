@@ -7,6 +7,7 @@ from pathlib import Path
 from bot.store.answers import AnswerRecorder, AnswerRules
 from bot.store.challenges import ChallengeRepo
 from bot.store.db import Database
+from bot.store.explanations import ExplanationCache
 from bot.store.leaderboard import ALL_PACKS, LeaderboardRepo, ProfileRepo
 from bot.store.settings import SettingsRepo
 
@@ -21,6 +22,7 @@ class Store:
         self.leaderboard = LeaderboardRepo(db)
         self.profiles = ProfileRepo(db)
         self.settings = SettingsRepo(db)
+        self.explanations = ExplanationCache(db)
 
     @classmethod
     async def open(cls, path: Path | str, rules: AnswerRules, synchronous: str = "FULL") -> Store:

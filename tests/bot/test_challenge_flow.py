@@ -112,7 +112,9 @@ async def test_the_reveal_at_the_deadline_shows_key_spread_and_explanation(env, 
         await member.click(post, custom_id=answer_id(post, pick))
     await env.advance_time(121)
     revealed = room.post()
-    assert all(b.disabled for b in buttons(revealed))
+    answer_and_hint = [b for b in buttons(revealed) if not b.custom_id.startswith("tutor:why")]
+    assert len(answer_and_hint) == 5 and all(b.disabled for b in answer_and_hint)
+    assert buttons(revealed)[-1].label == "Why? (run it)"
     styles = {b.label: b.style.name for b in buttons(revealed)}
     assert styles[key] == "success"
     reveal = revealed.embeds[1]
