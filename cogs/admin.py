@@ -119,7 +119,7 @@ class AdminCog(commands.Cog):
         self.bot.tree.add_command(self.group)
 
     async def cog_unload(self) -> None:
-        self.bot.tree.remove_command(self.group.name, type=self.group.type)
+        self.bot.tree.remove_command(self.group.name)
 
 
 async def setup(bot: TutorBot) -> None:

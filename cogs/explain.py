@@ -85,14 +85,15 @@ class ExplainCog(commands.Cog):
                 problem, member_id=interaction.user.id, guild_id=interaction.guild_id or 0,
                 progress=progress, wait=self.bot.wait_external)
         except ExplainError as exc:
-            await interaction.followup.send(f"😕 {exc}", ephemeral=True)
+            await interaction.edit_original_response(content=f"😕 {exc}")
             return
         finally:
             shower.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await shower
         embed, files = explanation_message(problem, result)
-        await interaction.followup.send(embed=embed, files=files, ephemeral=True)
+        # The output replaces the "running" message: one message per press, not two.
+        await interaction.edit_original_response(content=None, embed=embed, attachments=files)
 
     async def show_progress(self, interaction: discord.Interaction[Any], problem: Problem,
                             progress: Progress) -> None:

@@ -10,12 +10,21 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from bot.worker.runner import ProgressCallback, RunResult, run_experiment
 
 log = logging.getLogger(__name__)
+
+
+class _RealClockLoop(asyncio.SelectorEventLoop):
+    """Run time limits are real seconds, even where a test harness moves the bot's clock
+    (simcord patches time.monotonic, which event loops read; perf_counter it leaves alone)."""
+
+    def time(self) -> float:
+        return time.perf_counter()
 
 
 class ThreadBackend:
@@ -31,7 +40,7 @@ class ThreadBackend:
     def _ensure_started(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self._loop is None:
-                loop = asyncio.new_event_loop()
+                loop = _RealClockLoop()
                 self._thread = threading.Thread(target=loop.run_forever, name="explain-worker",
                                                 daemon=True)
                 self._thread.start()

@@ -1,0 +1,25 @@
+"""Seeding, determinism and thread settings, shared by every experiment."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import torch
+
+
+def configure(device: str) -> None:
+    """Makes runs repeatable and sized to the machine before any tensor work."""
+    # cuBLAS needs this set before its first use to be deterministic; the runner sets it too.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.backends.cudnn.benchmark = False
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    if device == "cpu":
+        # Small convolutions do not scale past a few threads; more only adds contention
+        # with the bot process sharing the machine.
+        torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    torch.manual_seed(seed)
