@@ -22,11 +22,14 @@ run: $(VENV)/.stamp-worker+demo
 test: $(VENV)/.stamp-dev+worker
 	$(VENV)/bin/ruff check bot cogs tests bench
 	$(VENV)/bin/tutorbot questions check questions
+	$(VENV)/bin/tutorbot questions verify questions
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.stamp-dev+worker
 	$(PY) bench/answers.py
 	$(PY) bench/leaderboard.py
+	$(PY) bench/clicks.py
+	$(PY) bench/explain.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -99,11 +99,12 @@ async def run(members: int, folder: Path) -> None:
             cid = post.components[0].children[0].custom_id.split(":")[2]
             timer.latencies.clear()
             started = time.perf_counter()
+            ids = [f"tutor:answer:{cid}:{'ABCD'[i % 4]}" for i in range(members)]
             if burst:
-                await burst_click(env, crowd, post, lambda i, _: f"tutor:answer:{cid}:{'ABCD'[i % 4]}")
+                await burst_click(env, crowd, post, lambda i, _, ids=ids: ids[i])
             else:
-                for i, member in enumerate(crowd):
-                    await member.click(post, custom_id=f"tutor:answer:{cid}:{'ABCD'[i % 4]}")
+                for member, custom_id in zip(crowd, ids, strict=True):
+                    await member.click(post, custom_id=custom_id)
             wall = time.perf_counter() - started
             lat = [x * 1000 for x in timer.latencies]
             report.append(f"{members} members clicking {label}: {len(lat)} acknowledged, "

@@ -33,6 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", nargs="?", type=Path, help="a pack folder, pack.yaml, or the "
                        "folder of packs (default: QUESTIONS_PATH)")
     qcommands.add_parser("schema", help="print the JSON Schema of pack.yaml for editors")
+    verify = qcommands.add_parser("verify", help="run every experiment and check the answer "
+                                  "it derives against the key; exit 1 naming contradictions")
+    verify.add_argument("path", nargs="?", type=Path, help="packs to verify (default: "
+                        "QUESTIONS_PATH)")
+    verify.add_argument("--size", choices=("test", "cpu", "full"), default="test",
+                        help="experiment size (default: test, the smallest that shows the "
+                        "effect)")
     return parser
 
 
@@ -52,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.questions_command == "schema":
             return questions.schema()
+        if args.questions_command == "verify":
+            return questions.verify(args.path or config.questions_path, args.size,
+                                    config.worker_cache_dir, config.worker_timeout_s)
         return questions.check(args.path or config.questions_path)
     if args.command == "play":
         from bot.cli import play

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import MappingProxyType
 
-from bot.bank import Bank, Badge, Pack, Problem
+from bot.bank import Badge, Bank, Pack, Problem
 from bot.store.records import Challenge
 
 KINDS = ("conceptual", "predict-output", "model-choice", "hyperparameter", "metrics")

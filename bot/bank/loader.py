@@ -238,8 +238,10 @@ def load_pack(path: Path, display: str | None = None) -> Pack:
     if sink.errors:
         raise PackValidationError(sink.errors)
     assert badge is not None
+    id_lines = {p.id: sink.line_of(("problems", i, "id")) or 0
+                for i, p in enumerate(problems)}
     return Pack(str(pack_id), title.strip(), str(raw.get("summary", "")).strip(), badge,
-                tuple(problems), path)
+                tuple(problems), path, MappingProxyType(id_lines))
 
 
 def _experiment_scripts(pack_dir: Path) -> set[str]:
@@ -319,7 +321,7 @@ def _merge(bank: Bank, pack: Pack) -> list[PackError]:
         other = bank.problems.get(problem.id)
         if other is not None:
             errors.append(PackError(str(pack.path), f"duplicate id, also in pack '{other.pack_id}'",
-                                    problem.id, "id"))
+                                    problem.id, "id", pack.id_lines.get(problem.id)))
         bank.problems[problem.id] = problem
     bank.packs[pack.id] = pack
     return errors

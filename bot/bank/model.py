@@ -87,6 +87,7 @@ class Pack:
     badge: Badge
     problems: tuple[Problem, ...]
     path: Path
+    id_lines: Mapping[str, int] = field(default_factory=dict)  # for errors across packs
 
     @property
     def directory(self) -> Path:

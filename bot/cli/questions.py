@@ -33,3 +33,41 @@ def schema(out: TextIO = sys.stdout) -> int:
     json.dump(pack_schema(), out, indent=2, ensure_ascii=False)
     out.write("\n")
     return 0
+
+
+def verify(path: Path, size: str, cache_dir: Path, timeout_s: float,
+           out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Runs every experiment and checks the answer it derives against the key."""
+    import asyncio
+
+    from bot.worker.verify import VerifyOutcome
+    from bot.worker.verify import verify as run_all
+
+    try:
+        bank = load_bank(path)
+    except PackValidationError as exc:
+        for error in exc.errors:
+            print(error, file=err)
+        return 1
+    items = [(p.id, p.experiment.path(bank.pack_of(p).directory), dict(p.experiment.params),
+              p.answer) for p in bank.problems.values() if p.experiment is not None]
+    untested = [p.id for p in bank.problems.values() if p.experiment is None]
+    print(f"Running {len(items)} experiments at size '{size}'…", file=out, flush=True)
+
+    def show(outcome: VerifyOutcome) -> None:
+        mark = "✓" if outcome.ok else "✗"
+        derived = outcome.derived or "no answer"
+        detail = f" ({outcome.error})" if outcome.error else ""
+        print(f"{mark} {outcome.problem_id}: key {outcome.expected}, run derives {derived} "
+              f"in {outcome.duration_s:.1f} s{detail}", file=out, flush=True)
+
+    outcomes = asyncio.run(run_all(items, size=size, on_result=show, timeout_s=timeout_s,
+                                   cache_dir=cache_dir))
+    if untested:
+        print(f"No experiment (not verified): {', '.join(untested)}", file=out)
+    failed = [o.problem_id for o in outcomes if not o.ok]
+    if failed:
+        print(f"The runs contradict the key of: {', '.join(failed)}", file=err)
+        return 1
+    print(f"All {len(outcomes)} answer keys confirmed by their runs.", file=out)
+    return 0

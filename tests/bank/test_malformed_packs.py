@@ -237,11 +237,9 @@ def test_duplicate_yaml_key_inside_a_problem_names_the_key_and_its_line(tmp_path
     assert (error.field, error.line, error.message) == ("answer", 21, "duplicate key")
 
 
-# Known bugs: each test states the behaviour the loader should have. strict=True makes a fix
-# show up as XPASS (a failure), so the marker is removed together with the bug.
+# Edge cases found in review: odd YAML must still give a located PackError, never a crash.
 
 
-@pytest.mark.xfail(strict=True, reason="bug: cross-pack duplicate-id errors carry no line")
 def test_duplicate_problem_id_across_packs_names_the_line(tmp_path):
     write_pack(tmp_path / "a", pack_text("demo", "first"))
     write_pack(tmp_path / "b", pack_text("other", "first"))

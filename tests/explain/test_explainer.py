@@ -10,8 +10,8 @@ import concurrent.futures
 import pytest
 
 from bot.bank import load_bank
-from bot.store import Store
 from bot.core.rules import CoreRules
+from bot.store import Store
 from bot.worker.explainer import Explainer, Limits, Progress, QueueFull, RateLimited, RunFailed
 from bot.worker.runner import ExperimentTimeout, Figure, RunResult
 from tests.bot.conftest import REPO
