@@ -7,6 +7,9 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 .PHONY: run test lint bench clean
 
 $(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	  echo "tutorbot needs Python 3.11 or newer; try: make $(MAKECMDGOALS) PYTHON=python3.11"; \
+	  exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 # One stamp per set of extras, so `make run` and `make test` each install what they need once.

@@ -15,8 +15,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tutorbot",
         description="A Discord tutor for study groups learning deep learning with PyTorch.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="run the bot on Discord (the default; the demo without a "
-                        "DISCORD_TOKEN)")
+    commands.add_parser("run", help="run the bot on Discord (needs DISCORD_TOKEN); with no "
+                        "command, tutorbot runs this, or the demo when no token is set")
     commands.add_parser("sync", help="register the slash commands with Discord")
     demo = commands.add_parser("demo", help="the bot in a simulated Discord, in your browser")
     demo.add_argument("--speed", type=float, default=1.0,
@@ -76,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "sync":
         return run.main_sync(config)
-    return run.main_run(config)
+    if args.command == "run":
+        return run.main_run(config)
+    return run.main_default(config)
 
 
 if __name__ == "__main__":

@@ -89,6 +89,7 @@ class TutorBot(commands.Bot):
         self.reveal_extras: list[ExtraItems] = []  # the explain cog adds its "Why?" button
         self.reveals = RevealTimers(self.now, self.reveal_challenge)
         self.answered = AnsweredCounter(self.refresh_post)
+        self.revealing: set[int] = set()  # challenge ids whose reveal is being shown
         # How to await something outside Discord (a child process); tests swap in simcord's.
         self.wait_external: Callable[[Awaitable[Any]], Awaitable[Any]] = passthrough
         self._released = False
@@ -110,17 +111,35 @@ class TutorBot(commands.Bot):
         await self.restore_open_challenges()
 
     async def restore_open_challenges(self) -> None:
-        """Re-arms the reveal of every challenge left open; overdue ones reveal at once."""
+        """Re-arms the reveal of every challenge left open (overdue ones reveal at once) and
+        redoes reveals a crash or a failed edit left unfinished."""
         open_ones = await self.store.challenges.open_ones()
         for challenge in open_ones:
             self.reveals.arm(challenge.id, challenge.deadline)
-        log.info("restored %d open challenges", len(open_ones))
+        unfinished = await self.store.challenges.unrevealed()
+        for challenge in unfinished:
+            self.reveals.arm(challenge.id, self.now())
+        log.info("restored %d open challenges and %d unfinished reveals", len(open_ones),
+                 len(unfinished))
 
     async def reveal_challenge(self, challenge_id: int) -> None:
         await posts.publish_reveal(self, challenge_id)
 
     async def refresh_post(self, challenge_id: int) -> None:
         await posts.refresh_post(self, challenge_id)
+
+    async def sync_commands(self) -> str:
+        """Registers the slash commands: in DEV_GUILD_ID at once, or globally; says where."""
+        if self.config.dev_guild_id:
+            guild = discord.Object(self.config.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            where = f"server {self.config.dev_guild_id}"
+        else:
+            synced = await self.tree.sync()
+            where = "every server (global commands can take up to an hour to appear)"
+        names = ", ".join(f"/{c.name}" for c in synced)
+        return f"Registered {len(synced)} commands in {where}: {names}"
 
     async def release(self) -> None:
         """Stops timers and closes the database; idempotent, also used by tests on restart."""
@@ -135,8 +154,8 @@ class TutorBot(commands.Bot):
             await self.store.close()
 
     async def close(self) -> None:
+        await super().close()  # the gateway first: no click may reach a closed store
         await self.release()
-        await super().close()
 
 
 def create_bot(config: Config | None = None) -> TutorBot:

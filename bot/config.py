@@ -78,15 +78,13 @@ class Config:
             from dotenv import load_dotenv as _load
 
             _load(override=False)
-        synchronous = _env("DATABASE_SYNCHRONOUS").upper()
-        if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-            raise ConfigError(f"DATABASE_SYNCHRONOUS must be NORMAL or FULL, got {synchronous!r}")
+        synchronous = _choice("DATABASE_SYNCHRONOUS", ("off", "normal", "full", "extra")).upper()
         return cls(
             discord_token=_env("DISCORD_TOKEN"),
             database_path=Path(_env("DATABASE_PATH")),
             database_synchronous=synchronous,
             questions_path=Path(_env("QUESTIONS_PATH")),
-            log_level=_env("LOG_LEVEL").upper(),
+            log_level=_choice("LOG_LEVEL", ("debug", "info", "warning", "error")).upper(),
             dev_guild_id=_int("DEV_GUILD_ID") if _env("DEV_GUILD_ID") else None,
             worker_timeout_s=_int("WORKER_TIMEOUT_S"),
             worker_memory_mb=_int("WORKER_MEMORY_MB"),

@@ -82,16 +82,22 @@ class AnsweredCounter:
         self.update = update
         self.interval = interval
         self.group = TaskGroup("answered")
+        self.dirty: set[int] = set()
 
     def touch(self, challenge_id: int) -> None:
+        self.dirty.add(challenge_id)
         if challenge_id not in self.group.tasks:
-            self.group.start(challenge_id, self._update_soon(challenge_id))
+            self.group.start(challenge_id, self._update_while_dirty(challenge_id))
 
-    async def _update_soon(self, challenge_id: int) -> None:
-        await asyncio.sleep(self.interval)
-        await self.update(challenge_id)
+    async def _update_while_dirty(self, challenge_id: int) -> None:
+        """Clicks that land during an edit get one more edit, an interval later."""
+        while challenge_id in self.dirty:
+            await asyncio.sleep(self.interval)
+            self.dirty.discard(challenge_id)
+            await self.update(challenge_id)
 
     def forget(self, challenge_id: int) -> None:
+        self.dirty.discard(challenge_id)
         self.group.cancel(challenge_id)
 
     async def close(self) -> None:

@@ -105,9 +105,7 @@ class TutorGroup(app_commands.Group, name="tutor", description="Set up tutorbot 
                                                     ephemeral=True)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        synced = await self.bot.tree.sync()
-        await interaction.followup.send(f"Synced {len(synced)} commands globally.",
-                                        ephemeral=True)
+        await interaction.followup.send(await self.bot.sync_commands(), ephemeral=True)
 
 
 class AdminCog(commands.Cog):

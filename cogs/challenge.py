@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.app import TutorBot
 from bot.bank import DIFFICULTIES, KINDS
 from bot.core.errors import ChallengeError
+from bot.ui.choices import pack_choices
 from bot.ui.posts import missing_permissions, permission_names, post_challenge, publish_reveal
 from bot.ui.replies import error_reply, ts
 
@@ -55,15 +56,26 @@ class ChallengeCog(commands.Cog):
             return
         try:
             message = await post_challenge(self.bot, channel, challenge, problem)
-        except discord.Forbidden:
-            await self.bot.service.close(challenge.id, self.bot.now())
-            await interaction.followup.send(
-                f"Discord refused my post in {channel.mention}: I need "
-                f"{permission_names(['send_messages', 'embed_links'])} there.", ephemeral=True)
+        except discord.HTTPException as exc:
+            await self.abandon(challenge.id)  # the channel must not stay blocked by it
+            await interaction.followup.send(self.post_failure(channel, exc), ephemeral=True)
             return
         await interaction.followup.send(
             f"🚀 Challenge posted: {message.jump_url} (ends {ts(challenge.deadline)}).",
             ephemeral=True)
+
+    async def abandon(self, challenge_id: int) -> None:
+        now = self.bot.now()
+        await self.bot.service.close(challenge_id, now)
+        await self.bot.service.mark_revealed(challenge_id, now)
+
+    @staticmethod
+    def post_failure(channel: Any, error: discord.HTTPException) -> str:
+        log.warning("posting a challenge in channel %d failed: %s", channel.id, error)
+        if isinstance(error, discord.Forbidden):
+            return (f"Discord refused my post in {channel.mention}: I need "
+                    f"{permission_names(['send_messages', 'embed_links'])} there.")
+        return "Discord didn't accept the post just now; please try `/challenge` again."
 
     @staticmethod
     def target_channel(interaction: discord.Interaction[Any], configured: int | None) -> Any:
@@ -75,22 +87,18 @@ class ChallengeCog(commands.Cog):
     @challenge.autocomplete("pack")
     async def pack_autocomplete(self, interaction: discord.Interaction[TutorBot],
                                 current: str) -> list[app_commands.Choice[str]]:
-        needle = current.lower()
-        return [app_commands.Choice(name=f"{p.title} ({len(p.problems)})"[:100], value=p.id)
-                for p in self.bot.bank
-                if needle in p.id.lower() or needle in p.title.lower()][:25]
+        return pack_choices(self.bot.bank, current)
 
     @app_commands.command(name="challenge-stop")
     @app_commands.guild_only()
     async def stop(self, interaction: discord.Interaction[TutorBot]) -> None:
         """End this channel's challenge now and reveal the answer (starter or admin)."""
         assert interaction.guild is not None and interaction.channel_id is not None
-        open_here = await self.bot.store.challenges.open_in_channel(interaction.channel_id)
-        if not open_here:
+        challenge = await self.challenge_to_stop(interaction)
+        if challenge is None:
             await interaction.response.send_message("No challenge is running in this channel.",
                                                     ephemeral=True)
             return
-        challenge = max(open_here, key=lambda c: c.opened_at)
         perms = getattr(interaction.user, "guild_permissions", None)
         is_admin = bool(perms and perms.manage_guild)
         try:
@@ -101,8 +109,20 @@ class ChallengeCog(commands.Cog):
             return
         await interaction.response.send_message("⏹️ Stopping the challenge and revealing the "
                                                 "answer.", ephemeral=True)
-        self.bot.reveals.disarm(challenge.id)
-        await publish_reveal(self.bot, challenge.id)
+        await publish_reveal(self.bot, challenge.id)  # its timer then finds nothing to do
+
+    async def challenge_to_stop(self, interaction: discord.Interaction[TutorBot]) -> Any:
+        """The member's own newest challenge here (or in the server's challenge channel),
+        else the newest one."""
+        assert interaction.guild is not None and interaction.channel_id is not None
+        settings = await self.bot.store.settings.get(interaction.guild.id)
+        channels = {interaction.channel_id, settings.challenge_channel_id} - {None}
+        running = [c for channel in channels
+                   for c in await self.bot.store.challenges.open_in_channel(channel)]
+        if not running:
+            return None
+        mine = [c for c in running if c.starter_id == interaction.user.id]
+        return max(mine or running, key=lambda c: c.opened_at)
 
 
 async def setup(bot: TutorBot) -> None:

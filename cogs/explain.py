@@ -56,6 +56,12 @@ class ExplainCog(commands.Cog):
             await interaction.response.send_message("I don't know that problem; pick one from "
                                                     "the list.", ephemeral=True)
             return
+        if interaction.guild_id and await self.bot.store.challenges.live_problem(
+                interaction.guild_id, found.id):
+            await interaction.response.send_message(
+                "⏳ That problem is a running challenge here: its explanation unlocks with the "
+                "reveal (the **Why? (run it)** button).", ephemeral=True)
+            return
         await self.respond(interaction, found)
 
     @explain.autocomplete("problem")

@@ -9,6 +9,7 @@ from discord.ext import commands
 from bot.app import TutorBot
 from bot.core.periods import Period
 from bot.store import ALL_PACKS
+from bot.ui.choices import pack_choices
 from bot.ui.stats import PageButton, badges_embed, profile_embed, render_leaderboard
 
 PERIOD_CHOICES = [app_commands.Choice(name=p.label, value=p.value) for p in Period]
@@ -33,14 +34,13 @@ class StatsCog(commands.Cog):
         scope = pack if pack in self.bot.bank.packs else ALL_PACKS
         embed, view = await render_leaderboard(self.bot, interaction.guild_id,
                                                interaction.user.id, Period(period), scope, 0)
-        await interaction.response.send_message(embed=embed, view=view)
+        # Private: "You" is always the reader's own rank, also as they page.
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
     @leaderboard.autocomplete("pack")
     async def pack_autocomplete(self, interaction: discord.Interaction[TutorBot],
                                 current: str) -> list[app_commands.Choice[str]]:
-        needle = current.lower()
-        return [app_commands.Choice(name=p.title[:100], value=p.id) for p in self.bot.bank
-                if needle in p.id or needle in p.title.lower()][:25]
+        return pack_choices(self.bot.bank, current)
 
     @app_commands.command(name="profile")
     @app_commands.guild_only()

@@ -45,6 +45,7 @@ from bot.bank.validate import (
 
 log = logging.getLogger(__name__)
 PACK_FILE = "pack.yaml"
+BADGE_DESCRIPTION_LIMIT = 200  # shown in the private reply that announces the badge
 
 
 def _plain(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int],
@@ -135,6 +136,9 @@ def _badge(sink: ErrorSink, raw: Any, title: str) -> Badge:
         return Badge(f"{title} Master", "🏅", "")
     check_keys(sink, raw, BADGE_KEYS, ("badge",), None, "badge.")
     check_text(sink, raw.get("name"), ("badge", "name"), None, "badge.name", TITLE_LIMIT)
+    if "description" in raw:
+        check_text(sink, raw["description"], ("badge", "description"), None,
+                   "badge.description", BADGE_DESCRIPTION_LIMIT)
     return Badge(str(raw.get("name", "")), str(raw.get("emoji", "🏅")),
                  str(raw.get("description", "Answer every problem of this pack correctly.")))
 
@@ -157,9 +161,11 @@ def _problem(sink: ErrorSink, raw: Any, index: int, pack_id: str, defaults: tupl
     if "difficulty" in raw and raw["difficulty"] not in DIFFICULTIES:
         sink.add(f"unknown difficulty {raw['difficulty']!r} (one of: {', '.join(DIFFICULTIES)})",
                  path + ("difficulty",), pid, "difficulty")
-    for key in ("prompt", "hint", "explanation"):
+    for key in ("prompt", "explanation"):
         if key in raw:
             check_text(sink, raw[key], path + (key,), pid, key)
+    if "hint" in raw:
+        check_text(sink, raw["hint"], path + ("hint",), pid, "hint", text.HINT_LIMIT)
     if "title" in raw:
         check_text(sink, raw["title"], path + ("title",), pid, "title", TITLE_LIMIT)
     if "code" in raw:
@@ -199,16 +205,17 @@ def _build_problem(raw: dict[str, Any], pack_id: str, time_limit: int, attempts:
 
 
 def _check_discord_limits(sink: ErrorSink, problem: Problem, path: tuple[Any, ...]) -> None:
+    # The descriptions hold exactly these texts; what is added at run time goes in fields.
     body = len(text.challenge_body(problem))
-    if body + text.DYNAMIC_RESERVE > text.EMBED_DESCRIPTION_LIMIT:
+    if body > text.EMBED_DESCRIPTION_LIMIT:
         sink.add(f"prompt, code and choices render to {body} characters; an embed description "
-                 f"allows {text.EMBED_DESCRIPTION_LIMIT - text.DYNAMIC_RESERVE} here",
-                 path + ("prompt",), problem.id, "prompt")
+                 f"allows {text.EMBED_DESCRIPTION_LIMIT}", path + ("prompt",), problem.id,
+                 "prompt")
     reveal = len(text.reveal_body(problem))
-    if reveal + text.DYNAMIC_RESERVE > text.EMBED_DESCRIPTION_LIMIT:
+    if reveal > text.EMBED_DESCRIPTION_LIMIT:
         sink.add(f"explanation and why_not render to {reveal} characters; an embed description "
-                 f"allows {text.EMBED_DESCRIPTION_LIMIT - text.DYNAMIC_RESERVE} here",
-                 path + ("explanation",), problem.id, "explanation")
+                 f"allows {text.EMBED_DESCRIPTION_LIMIT}", path + ("explanation",), problem.id,
+                 "explanation")
     size = text.message_size(problem)
     if size > text.EMBEDS_TOTAL_LIMIT:
         sink.add(f"the revealed post needs {size} characters; Discord allows "

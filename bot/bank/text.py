@@ -12,8 +12,11 @@ EMBED_TITLE_LIMIT = 256
 EMBED_DESCRIPTION_LIMIT = 4096
 EMBEDS_TOTAL_LIMIT = 6000
 BUTTON_LABEL_LIMIT = 80
-# Room kept for what is added at run time: countdown, "N answered", answer bars, first solver.
-DYNAMIC_RESERVE = 700
+# Room kept for what is added at run time: countdown, rules, "N answered", the answer bars,
+# the first solver and the new badges (capped at BADGES_FIELD_LIMIT).
+BADGES_FIELD_LIMIT = 600
+DYNAMIC_RESERVE = 1000 + BADGES_FIELD_LIMIT
+HINT_LIMIT = 1000  # sent as message content (2,000 at most) with a line of its own
 
 
 def choices_block(problem: Problem) -> str:

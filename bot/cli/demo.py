@@ -126,17 +126,11 @@ async def drive(env: Any, bot: TutorBot, preview: Any, channel: Any, group: Clas
             if state != last_state:  # posts from timers show without a manual refresh
                 last_state = state
                 await retry(preview.refresh)
-            if rounds is not None and await revealed_count(bot) >= rounds:
+            if rounds is not None and await bot.store.challenges.closed_count() >= rounds:
                 await asyncio.sleep(0.5)
                 return
     finally:
         closed.cancel()
-
-
-async def revealed_count(bot: TutorBot) -> int:
-    return await bot.store.db.run(
-        lambda c: c.execute("SELECT count(*) FROM challenges WHERE closed_at IS NOT NULL")
-        .fetchone()[0])
 
 
 def main(config: Config, speed: float, rounds: int | None) -> int:

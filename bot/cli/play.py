@@ -171,5 +171,9 @@ def choose_pack(bank: Bank, pack_id: str | None) -> Pack:
 
 
 def main(questions: Path, database: Path, pack_id: str | None, learning: bool) -> int:
-    return asyncio.run(run_play(questions, database, pack_id, sys.stdin.readline, sys.stdout,
-                                learning))
+    try:
+        return asyncio.run(run_play(questions, database, pack_id, sys.stdin.readline,
+                                    sys.stdout, learning))
+    except KeyboardInterrupt:  # Ctrl-C: answers given so far are already saved
+        print("\nStopped.")
+        return 130

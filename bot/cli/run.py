@@ -32,25 +32,26 @@ async def sync_commands(config: Config) -> int:
     bot = create_bot(config)
     async with bot:
         await bot.login(config.discord_token)
-        if config.dev_guild_id:
-            guild = discord.Object(config.dev_guild_id)
-            bot.tree.copy_global_to(guild=guild)
-            synced = await bot.tree.sync(guild=guild)
-            where = f"server {config.dev_guild_id}"
-        else:
-            synced = await bot.tree.sync()
-            where = "every server (global commands can take up to an hour to appear)"
-        names = ", ".join(f"/{c.name}" for c in synced)
-        print(f"Registered {len(synced)} commands in {where}: {names}")
+        print(await bot.sync_commands())
     return 0
 
 
-def main_run(config: Config) -> int:
-    if not config.discord_token:
-        print(NO_TOKEN)
-        from bot.cli import demo
+def main_default(config: Config) -> int:
+    """`tutorbot` alone: on Discord with a token, else the offline demo (and says which)."""
+    if config.discord_token:
+        return main_run(config)
+    print(NO_TOKEN)
+    from bot.cli import demo
 
-        return demo.main(config, speed=1.0, rounds=None)
+    return demo.main(config, speed=1.0, rounds=None)
+
+
+def main_run(config: Config) -> int:
+    """`tutorbot run`: Discord only (what a server or a container runs)."""
+    if not config.discord_token:
+        print("tutorbot run needs DISCORD_TOKEN (in .env or the environment). Without one, "
+              "`tutorbot demo` shows the bot in a simulated Discord.")
+        return 1
     try:
         asyncio.run(run_on_discord(config))
     except discord.LoginFailure:

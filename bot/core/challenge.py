@@ -17,7 +17,7 @@ def policy_of(challenge: Challenge) -> ScoringPolicy:
 
 def check_can_act(challenge: Challenge, progress: MemberProgress, now: float) -> None:
     if not challenge.is_open(now):
-        raise ChallengeClosed(challenge.deadline)
+        raise ChallengeClosed(challenge.ended_at)
     if progress.solved_points is not None:
         raise AlreadySolved(progress.solved_points)
     if progress.attempts_used >= challenge.attempts_allowed:

@@ -24,7 +24,6 @@ from bot.store.records import (
     Challenge,
     ChallengeMissing,
     GuildSettings,
-    MemberProgress,
     NewChallenge,
     Reveal,
     Submission,
@@ -103,16 +102,16 @@ class ChallengeService:
             raise ChallengeNotFound(f"challenge {challenge_id}") from None
 
     async def hint(self, challenge_id: int, member_id: int, now: float) -> HintResult:
-        """Shows the hint; the first look on an open challenge lowers that member's points."""
+        """Shows the hint; on a problem the member can still answer, it lowers their points."""
         challenge = await self.get(challenge_id)
         problem = self.problem_of(challenge)
-        cost = hint_cost(challenge.difficulty, policy_of(challenge))
+        progress = await self.store.challenges.progress(challenge_id, member_id)
         try:
-            check_can_act(challenge, MemberProgress(), now)
+            check_can_act(challenge, progress, now)
         except ChallengeError:
-            return HintResult(problem, 0, False)  # closed: the hint is free to read
+            return HintResult(problem, 0, False)  # closed or done with it: free to read
         first = await self.store.challenges.record_hint(challenge_id, member_id, now)
-        return HintResult(problem, cost, first)
+        return HintResult(problem, hint_cost(challenge.difficulty, policy_of(challenge)), first)
 
     async def close(self, challenge_id: int, now: float) -> Reveal | None:
         """Closes the challenge exactly once; returns the reveal to the one caller that did."""
@@ -120,6 +119,19 @@ class ChallengeService:
             return None
         log.info("challenge %d closed", challenge_id)
         return await self.store.challenges.reveal(challenge_id)
+
+    async def close_for_reveal(self, challenge_id: int, now: float) -> Reveal | None:
+        """The reveal still to be shown: closing the challenge if needed, or None if shown."""
+        reveal = await self.close(challenge_id, now)
+        if reveal is not None:
+            return reveal
+        challenge = await self.get(challenge_id)
+        if challenge.revealed_at is not None:
+            return None
+        return await self.store.challenges.reveal(challenge_id)
+
+    async def mark_revealed(self, challenge_id: int, now: float) -> None:
+        await self.store.challenges.mark_revealed(challenge_id, now)
 
     @staticmethod
     def authorize_stop(challenge: Challenge, requester_id: int, is_admin: bool) -> None:

@@ -13,17 +13,16 @@ import logging
 import sqlite3
 from typing import Protocol
 
+from bot.store.challenges import get_challenge, member_progress
 from bot.store.db import Database
 from bot.store.records import (
     AnswerResult,
     Challenge,
-    ChallengeMissing,
     MemberProgress,
     MemberSnapshot,
     Submission,
     Verdict,
 )
-from bot.store.rows import challenge_from_row
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 512
@@ -101,11 +100,12 @@ class AnswerRecorder:
         return outcomes
 
     def _record_one(self, conn: sqlite3.Connection, sub: Submission) -> AnswerResult:
-        challenge = load_challenge(conn, sub.challenge_id)
+        challenge = get_challenge(conn, sub.challenge_id)
         replay = _replayed(conn, sub, challenge)
         if replay is not None:
             return replay
-        verdict = self.rules.judge(challenge, _progress(conn, sub), sub.choice, sub.now)
+        progress = member_progress(conn, sub.challenge_id, sub.member_id)
+        verdict = self.rules.judge(challenge, progress, sub.choice, sub.now)
         conn.execute(
             "INSERT INTO attempts (challenge_id, member_id, attempt_no, choice, correct, points,"
             " answered_at, submission_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -114,7 +114,7 @@ class AnswerRecorder:
         if verdict.attempt_no == 1:
             conn.execute("UPDATE challenges SET answered_count = answered_count + 1 WHERE id = ?",
                          (challenge.id,))
-        total, streak = self._update_member(conn, challenge, sub, verdict)
+        total, streak = self._update_member(conn, challenge, sub, verdict, progress.hint_used)
         badges: tuple[str, ...] = ()
         if verdict.correct:
             self._record_points(conn, challenge, sub, verdict.points)
@@ -122,11 +122,11 @@ class AnswerRecorder:
         return AnswerResult(challenge, verdict, total, streak, badges)
 
     def _update_member(self, conn: sqlite3.Connection, challenge: Challenge, sub: Submission,
-                       verdict: Verdict) -> tuple[int, int]:
+                       verdict: Verdict, hint_used: bool) -> tuple[int, int]:
         row = conn.execute("SELECT streak FROM members WHERE guild_id = ? AND member_id = ?",
                            (challenge.guild_id, sub.member_id)).fetchone()
         streak = self.rules.next_streak(row[0] if row else 0, verdict)
-        first_try = verdict.correct and verdict.attempt_no == 1 and not _hint_used(conn, sub)
+        first_try = verdict.correct and verdict.attempt_no == 1 and not hint_used
         total = conn.execute(
             "INSERT INTO members (guild_id, member_id, points, answered, correct, first_try,"
             " attempts, streak, best_streak, last_answer_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)"
@@ -169,25 +169,6 @@ class AnswerRecorder:
             " challenge_id) VALUES (?, ?, ?, ?, ?)",
             [(challenge.guild_id, sub.member_id, b, sub.now, challenge.id) for b in earned])
         return tuple(earned)
-
-
-def load_challenge(conn: sqlite3.Connection, challenge_id: int) -> Challenge:
-    row = conn.execute("SELECT * FROM challenges WHERE id = ?", (challenge_id,)).fetchone()
-    if row is None:
-        raise ChallengeMissing(challenge_id)
-    return challenge_from_row(row)
-
-
-def _hint_used(conn: sqlite3.Connection, sub: Submission) -> bool:
-    return conn.execute("SELECT 1 FROM hints WHERE challenge_id = ? AND member_id = ?",
-                        (sub.challenge_id, sub.member_id)).fetchone() is not None
-
-
-def _progress(conn: sqlite3.Connection, sub: Submission) -> MemberProgress:
-    used, solved = conn.execute(
-        "SELECT count(*), max(CASE WHEN correct THEN points END) FROM attempts"
-        " WHERE challenge_id = ? AND member_id = ?", (sub.challenge_id, sub.member_id)).fetchone()
-    return MemberProgress(used, solved, _hint_used(conn, sub))
 
 
 def _replayed(conn: sqlite3.Connection, sub: Submission,

@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import astuple, fields
 
 from bot.store.db import Database
-from bot.store.records import Challenge, ChallengeMissing, NewChallenge, Reveal
+from bot.store.records import Challenge, ChallengeMissing, MemberProgress, NewChallenge, Reveal
 from bot.store.rows import challenge_from_row
 
 NEW_COLUMNS = ", ".join(f.name for f in fields(NewChallenge))
@@ -22,7 +22,7 @@ class ChallengeRepo:
         return await self.db.transaction(lambda c: _open(c, new, exclusive))
 
     async def get(self, challenge_id: int) -> Challenge:
-        return await self.db.run(lambda c: _get(c, challenge_id))
+        return await self.db.run(lambda c: get_challenge(c, challenge_id))
 
     async def set_message(self, challenge_id: int, message_id: int) -> None:
         await self.db.conn.execute("UPDATE challenges SET message_id = ? WHERE id = ?",
@@ -39,6 +39,31 @@ class ChallengeRepo:
         rows = await self.db.conn.execute_fetchall(
             "SELECT * FROM challenges WHERE closed_at IS NULL ORDER BY deadline")
         return [challenge_from_row(r) for r in rows]
+
+    async def unrevealed(self) -> list[Challenge]:
+        """Closed challenges whose post was never turned into the reveal."""
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT * FROM challenges WHERE closed_at IS NOT NULL AND revealed_at IS NULL")
+        return [challenge_from_row(r) for r in rows]
+
+    async def mark_revealed(self, challenge_id: int, now: float) -> None:
+        await self.db.conn.execute("UPDATE challenges SET revealed_at = ? WHERE id = ?",
+                                   (now, challenge_id))
+
+    async def live_problem(self, guild_id: int, problem_id: str) -> bool:
+        """Whether a challenge of this problem is still running in the server."""
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT 1 FROM challenges WHERE guild_id = ? AND problem_id = ? AND closed_at IS NULL"
+            " LIMIT 1", (guild_id, problem_id))
+        return bool(rows)
+
+    async def closed_count(self) -> int:
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT count(*) FROM challenges WHERE closed_at IS NOT NULL")
+        return int(rows[0][0])
+
+    async def progress(self, challenge_id: int, member_id: int) -> MemberProgress:
+        return await self.db.run(lambda c: member_progress(c, challenge_id, member_id))
 
     async def open_in_channel(self, channel_id: int) -> list[Challenge]:
         rows = await self.db.conn.execute_fetchall(
@@ -59,7 +84,7 @@ class ChallengeRepo:
         return await self.db.run(lambda c: _reveal(c, challenge_id))
 
 
-def _get(conn: sqlite3.Connection, challenge_id: int) -> Challenge:
+def get_challenge(conn: sqlite3.Connection, challenge_id: int) -> Challenge:
     row = conn.execute("SELECT * FROM challenges WHERE id = ?", (challenge_id,)).fetchone()
     if row is None:
         raise ChallengeMissing(challenge_id)
@@ -67,15 +92,25 @@ def _get(conn: sqlite3.Connection, challenge_id: int) -> Challenge:
 
 
 def _open(conn: sqlite3.Connection, new: NewChallenge, exclusive: bool) -> Challenge | int:
-    if exclusive:
+    if exclusive:  # an overdue one is being revealed: it no longer holds the channel
         busy = conn.execute("SELECT id FROM challenges WHERE channel_id = ? AND closed_at IS NULL"
-                            " ORDER BY deadline LIMIT 1", (new.channel_id,)).fetchone()
+                            " AND deadline > ? ORDER BY deadline LIMIT 1",
+                            (new.channel_id, new.opened_at)).fetchone()
         if busy is not None:
             return int(busy[0])
     placeholders = ", ".join("?" * len(fields(NewChallenge)))
     cursor = conn.execute(f"INSERT INTO challenges ({NEW_COLUMNS}) VALUES ({placeholders})",
                           astuple(new))
-    return _get(conn, int(cursor.lastrowid or 0))
+    return get_challenge(conn, int(cursor.lastrowid or 0))
+
+
+def member_progress(conn: sqlite3.Connection, challenge_id: int, member_id: int) -> MemberProgress:
+    used, solved = conn.execute(
+        "SELECT count(*), max(CASE WHEN correct THEN points END) FROM attempts"
+        " WHERE challenge_id = ? AND member_id = ?", (challenge_id, member_id)).fetchone()
+    hint = conn.execute("SELECT 1 FROM hints WHERE challenge_id = ? AND member_id = ?",
+                        (challenge_id, member_id)).fetchone()
+    return MemberProgress(used, solved, hint is not None)
 
 
 def _record_hint(conn: sqlite3.Connection, challenge_id: int, member_id: int, now: float) -> bool:
@@ -91,7 +126,7 @@ def _record_hint(conn: sqlite3.Connection, challenge_id: int, member_id: int, no
 
 
 def _reveal(conn: sqlite3.Connection, challenge_id: int) -> Reveal:
-    challenge = _get(conn, challenge_id)
+    challenge = get_challenge(conn, challenge_id)
     spread = dict.fromkeys(challenge.letters, 0)
     for choice, count in conn.execute(
             "SELECT choice, count(*) FROM attempts WHERE challenge_id = ? AND attempt_no = 1"

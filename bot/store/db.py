@@ -73,10 +73,11 @@ def in_transaction(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], 
     conn.execute("BEGIN IMMEDIATE")
     try:
         result = fn(conn)
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # also after a failed COMMIT, or the connection stays stuck
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
     return result
 
 

@@ -29,6 +29,7 @@ class Challenge:
     message_id: int | None = None
     closed_at: float | None = None
     answered_count: int = 0
+    revealed_at: float | None = None
 
     @property
     def time_limit(self) -> float:
@@ -39,6 +40,11 @@ class Challenge:
 
     def is_overdue(self, now: float) -> bool:
         return self.closed_at is None and now >= self.deadline
+
+    @property
+    def ended_at(self) -> float:
+        """When answers stopped counting: the deadline, or earlier if stopped."""
+        return self.deadline if self.closed_at is None else min(self.closed_at, self.deadline)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ def challenge_from_row(row: sqlite3.Row) -> Challenge:
         deadline=row["deadline"], scoring_mode=row["scoring_mode"],
         hint_cost_percent=row["hint_cost_percent"], starter_id=row["starter_id"],
         message_id=row["message_id"], closed_at=row["closed_at"],
-        answered_count=row["answered_count"],
+        answered_count=row["answered_count"], revealed_at=row["revealed_at"],
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import discord
 
@@ -18,8 +18,6 @@ OPEN_COLOUR = discord.Colour.blurple()
 CLOSED_COLOUR = discord.Colour.dark_grey()
 REVEAL_COLOUR = discord.Colour.green()
 BAR_WIDTH = 12
-
-ExtraItems = Callable[[Challenge], Sequence[discord.ui.Item]]
 
 
 def kind_line(problem: Problem) -> str:
@@ -92,7 +90,18 @@ def reveal_embed(reveal: Reveal, problem: Problem,
                         value=f"<@{reveal.first_solver}> in {seconds:.1f} s "
                               f"({reveal.solvers} solved it)", inline=False)
     if badges:
-        embed.add_field(name="New badges",
-                        value="\n".join(f"<@{m}> earned {b.emoji} **{b.name}**"
-                                        for m, b in badges)[:1024], inline=False)
+        embed.add_field(name="New badges", value=badge_lines(badges), inline=False)
     return embed
+
+
+def badge_lines(badges: Sequence[tuple[int, BadgeDef]]) -> str:
+    """One line per badge, as many as fit; the rest counted, never silently cut."""
+    lines: list[str] = []
+    for shown, (member, badge) in enumerate(badges):
+        line = f"<@{member}> earned {badge.emoji} **{badge.name}**"
+        rest = len(badges) - shown
+        if sum(len(x) + 1 for x in lines) + len(line) + 20 > bank_text.BADGES_FIELD_LIMIT:
+            lines.append(f"… and {rest} more")
+            break
+        lines.append(line)
+    return "\n".join(lines)

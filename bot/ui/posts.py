@@ -10,7 +10,7 @@ import discord
 from bot.bank import Problem
 from bot.core.challenge import policy_of
 from bot.core.scoring import hint_cost
-from bot.store.records import Challenge
+from bot.store.records import Challenge, Reveal
 from bot.ui.challenge import challenge_embed, challenge_view, reveal_embed
 from bot.ui.replies import permission_label
 
@@ -62,29 +62,52 @@ async def refresh_post(bot: TutorBot, challenge_id: int) -> None:
     await message.edit(embed=embed_for(challenge, bot.service.problem_of(challenge)))
 
 
+REVEAL_RETRY_S = 30.0
+
+
 async def publish_reveal(bot: TutorBot, challenge_id: int) -> None:
-    """Closes the challenge (exactly once) and turns its post into the reveal."""
-    reveal = await bot.service.close(challenge_id, bot.now())
-    if reveal is None:
-        return  # already closed by someone else (a stop, or another timer)
-    bot.answered.forget(challenge_id)
+    """Closes the challenge (exactly once) and turns its post into the reveal.
+
+    The reveal counts as shown only once the edit succeeded; a failed edit is retried, and
+    one interrupted by a restart is redone at start-up.
+    """
+    if challenge_id in bot.revealing:  # the timer and /challenge-stop may meet here
+        return
+    bot.revealing.add(challenge_id)
+    try:
+        reveal = await bot.service.close_for_reveal(challenge_id, bot.now())
+        if reveal is not None:
+            await show_reveal(bot, reveal)
+    finally:
+        bot.revealing.discard(challenge_id)
+
+
+async def show_reveal(bot: TutorBot, reveal: Reveal) -> None:
     challenge = reveal.challenge
+    bot.answered.forget(challenge.id)
+    message = message_of(bot, challenge)
+    if message is None:  # never posted (a failed post, or the terminal's practice)
+        await bot.service.mark_revealed(challenge.id, bot.now())
+        return
     problem = bot.service.problem_of(challenge)
     badges = [(member, badge) for member, badge_id in reveal.badges
               if (badge := bot.service.catalogue.get(badge_id)) is not None]
     extras = [item for make in bot.reveal_extras for item in make(challenge)]
-    message = message_of(bot, challenge)
-    if message is None:
-        return
     try:
         await message.edit(embeds=[embed_for(challenge, problem),
                                    reveal_embed(reveal, problem, badges)],
                            view=challenge_view(challenge, closed=True, extras=extras))
-    except discord.HTTPException as exc:
-        log.warning("could not reveal challenge %d in channel %d: %s", challenge_id,
+    except (discord.NotFound, discord.Forbidden) as exc:  # deleted, or access lost: give up
+        log.warning("challenge %d cannot be revealed in channel %d: %s", challenge.id,
                     challenge.channel_id, exc)
+    except discord.HTTPException as exc:
+        log.warning("revealing challenge %d failed (%s); retrying in %.0f s", challenge.id, exc,
+                    REVEAL_RETRY_S)
+        bot.reveals.arm(challenge.id, bot.now() + REVEAL_RETRY_S)
         return
-    await open_discussion(bot, challenge, message, problem)
+    else:
+        await open_discussion(bot, challenge, message, problem)
+    await bot.service.mark_revealed(challenge.id, bot.now())
 
 
 async def open_discussion(bot: TutorBot, challenge: Challenge, message: discord.PartialMessage,

@@ -20,7 +20,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
 
-ANSWERS = frozenset("ABCD")
+from bot.bank.model import CHOICE_LETTERS
+
+ANSWERS = frozenset(CHOICE_LETTERS)
 EXIT_CRASH, EXIT_OOM = 1, 3
 
 

@@ -125,6 +125,7 @@ class Explainer:
         self._inflight: dict[str, _InFlight] = {}
         self._recent: dict[tuple[str, int], deque[float]] = {}
         self._fingerprints: dict[Path, str] = {}
+        self._finishing: set[asyncio.Task[None]] = set()  # owned here until they end
         self._torch = torch_version()
 
     def script_of(self, problem: Problem) -> Path:
@@ -185,17 +186,21 @@ class Explainer:
                               retry)
 
     def _start(self, key: str, problem: Problem) -> _InFlight:
-        entry = _InFlight(asyncio.get_running_loop().create_future())
-        self._inflight[key] = entry
         loop = asyncio.get_running_loop()
-        submitted = self.backend.submit(
-            self.script_of(problem), dict(problem.experiment.params) if problem.experiment
-            else {}, on_progress=entry.report, **self.run_options)
+        entry = _InFlight(loop.create_future())
+        params = dict(problem.experiment.params) if problem.experiment else {}
+        submitted = self.backend.submit(self.script_of(problem), params,
+                                        on_progress=entry.report, **self.run_options)
+        self._inflight[key] = entry  # only once submitted: a failed submit leaves nothing
         wrapped = asyncio.wrap_future(submitted, loop=loop)
-        wrapped.add_done_callback(lambda done: loop.create_task(
-            self._finish(key, problem, entry, done)))
+        wrapped.add_done_callback(lambda done: self._track(
+            loop.create_task(self._finish(key, problem, entry, done))))
         log.info("explanation run started: problem=%s key=%s", problem.id, key[:12])
         return entry
+
+    def _track(self, task: asyncio.Task[None]) -> None:
+        self._finishing.add(task)
+        task.add_done_callback(self._finishing.discard)
 
     async def _finish(self, key: str, problem: Problem, entry: _InFlight,
                       done: asyncio.Future[RunResult]) -> None:

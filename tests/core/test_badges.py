@@ -47,3 +47,4 @@ def test_well_rounded_needs_a_correct_answer_of_every_kind():
     assert "well-rounded" in ids(CATALOGUE.newly_earned(ctx(kinds_correct=ALL_KINDS), set()))
     assert "well-rounded" not in ids(CATALOGUE.newly_earned(
         ctx(kinds_correct=ALL_KINDS - {"metrics"}), set()))
+

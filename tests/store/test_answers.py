@@ -102,3 +102,10 @@ async def test_pack_mastery_is_awarded_once(service, open_challenge, store, bank
     assert awarded.count("pack:pack") == 1
     profile = await store.profiles.get(GUILD, 7)
     assert [b for b, _ in profile.badges].count("pack:pack") == 1
+
+
+async def test_a_hint_after_the_member_is_done_costs_nothing(service, open_challenge):
+    ch = await open_challenge()
+    await service.answer(ch.id, 7, "B", ch.opened_at + 1, "i-1")
+    late_look = await service.hint(ch.id, 7, ch.opened_at + 2)
+    assert late_look.cost == 0 and not late_look.first_time

@@ -1,0 +1,15 @@
+"""Autocomplete choices shared by several commands."""
+
+from __future__ import annotations
+
+from discord import app_commands
+
+from bot.bank import Bank
+
+MAX_CHOICES = 25  # Discord shows at most 25
+
+
+def pack_choices(bank: Bank, current: str) -> list[app_commands.Choice[str]]:
+    needle = current.lower()
+    return [app_commands.Choice(name=f"{p.title} ({len(p.problems)})"[:100], value=p.id)
+            for p in bank if needle in p.id.lower() or needle in p.title.lower()][:MAX_CHOICES]
