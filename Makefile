@@ -24,6 +24,7 @@ run: $(VENV)/.stamp-worker+demo
 
 test: $(VENV)/.stamp-dev+worker
 	$(VENV)/bin/ruff check bot cogs tests bench
+	$(VENV)/bin/mypy
 	$(VENV)/bin/tutorbot questions check questions
 	$(VENV)/bin/tutorbot questions verify questions
 	$(PY) -m pytest -q

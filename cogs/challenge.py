@@ -116,7 +116,9 @@ class ChallengeCog(commands.Cog):
         else the newest one."""
         assert interaction.guild is not None and interaction.channel_id is not None
         settings = await self.bot.store.settings.get(interaction.guild.id)
-        channels = {interaction.channel_id, settings.challenge_channel_id} - {None}
+        channels = {interaction.channel_id}
+        if settings.challenge_channel_id is not None:
+            channels.add(settings.challenge_channel_id)
         running = [c for channel in channels
                    for c in await self.bot.store.challenges.open_in_channel(channel)]
         if not running:

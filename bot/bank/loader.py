@@ -149,7 +149,7 @@ def _problem(sink: ErrorSink, raw: Any, index: int, pack_id: str, defaults: tupl
     if not isinstance(raw, dict):
         sink.add("must be a mapping", path, f"#{index + 1}", None)
         return None
-    pid = raw.get("id") if isinstance(raw.get("id"), str) else f"#{index + 1}"
+    pid: str = raw["id"] if isinstance(raw.get("id"), str) else f"#{index + 1}"
     before = len(sink.errors)
     check_keys(sink, raw, PROBLEM_KEYS, path, pid)
     if "id" in raw and (not isinstance(raw["id"], str) or not ID_PATTERN.fullmatch(raw["id"])):

@@ -58,8 +58,8 @@ class ChallengeRepo:
         return bool(rows)
 
     async def closed_count(self) -> int:
-        rows = await self.db.conn.execute_fetchall(
-            "SELECT count(*) FROM challenges WHERE closed_at IS NOT NULL")
+        rows = list(await self.db.conn.execute_fetchall(
+            "SELECT count(*) FROM challenges WHERE closed_at IS NOT NULL"))
         return int(rows[0][0])
 
     async def progress(self, challenge_id: int, member_id: int) -> MemberProgress:

@@ -18,8 +18,8 @@ class SettingsRepo:
         self.db = db
 
     async def get(self, guild_id: int) -> GuildSettings:
-        rows = await self.db.conn.execute_fetchall(
-            "SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
+        rows = list(await self.db.conn.execute_fetchall(
+            "SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,)))
         return settings_from_row(rows[0]) if rows else GuildSettings(guild_id)
 
     async def update(self, guild_id: int, **changes: Any) -> GuildSettings:

@@ -54,7 +54,7 @@ class AnswerButton(SafeButton, template=r"tutor:answer:(?P<cid>\d+):(?P<choice>[
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction[Any],
-                             item: discord.ui.Button, match: re.Match[str]) -> AnswerButton:
+                             item: discord.ui.Item[Any], match: re.Match[str]) -> AnswerButton:
         return cls(int(match["cid"]), match["choice"])
 
     async def handle(self, interaction: discord.Interaction[Any], bot: TutorBot) -> None:
@@ -75,7 +75,7 @@ class HintButton(SafeButton, template=r"tutor:hint:(?P<cid>\d+)"):
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction[Any],
-                             item: discord.ui.Button, match: re.Match[str]) -> HintButton:
+                             item: discord.ui.Item[Any], match: re.Match[str]) -> HintButton:
         return cls(int(match["cid"]))
 
     async def handle(self, interaction: discord.Interaction[Any], bot: TutorBot) -> None:

@@ -61,7 +61,7 @@ class WhyButton(SafeButton, template=r"tutor:why:(?P<cid>\d+)"):
         self.challenge_id = challenge_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Button,
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
                              match: re.Match[str]) -> WhyButton:
         return cls(int(match["cid"]))
 

@@ -78,8 +78,9 @@ class PageButton(SafeButton,
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction[Any],
-                             item: discord.ui.Button, match: re.Match[str]) -> PageButton:
-        return cls(Period(match["period"]), match["scope"], int(match["page"]), item.label or "")
+                             item: discord.ui.Item[Any], match: re.Match[str]) -> PageButton:
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(Period(match["period"]), match["scope"], int(match["page"]), label or "")
 
     async def handle(self, interaction: discord.Interaction[Any], bot: TutorBot) -> None:
         assert interaction.guild_id is not None

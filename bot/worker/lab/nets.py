@@ -37,7 +37,9 @@ def count_params(model: nn.Module, trainable_only: bool = False) -> int:
 
 
 def head_params(model: nn.Module) -> Iterator[nn.Parameter]:
-    return iter(model.fc.parameters())
+    head = model.fc
+    assert isinstance(head, nn.Module)
+    return iter(head.parameters())
 
 
 def backbone_params(model: nn.Module) -> Iterator[nn.Parameter]:
