@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 
 import discord
@@ -55,6 +56,16 @@ async def env(make_bot):
         await env.shutdown()
         await env.bot.release()
         env._raise_errors_since(env._errors_acknowledged)
+    assert_each_interaction_answered_once(env)
+
+
+def assert_each_interaction_answered_once(env: simcord.Env) -> None:
+    """A second answer would fail on Discord (40060); a late one is an error simcord keeps."""
+    callbacks = Counter(entry.path.split("/")[2] for entry in env.http_requests
+                        if entry.method == "POST" and entry.path.startswith("/interactions/")
+                        and entry.path.endswith("/callback"))
+    twice = {interaction: n for interaction, n in callbacks.items() if n > 1}
+    assert not twice, f"interactions answered more than once: {twice}"
 
 
 class Room:

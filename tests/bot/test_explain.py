@@ -42,3 +42,4 @@ async def test_why_posts_the_run_with_a_plot_and_a_second_press_is_cached(env, r
 async def test_explain_command_autocompletes_problems_with_experiments(env, room):
     choices = await room.members[0].autocomplete(room.channel, "explain", "problem", "learning")
     assert [c["value"] for c in choices] == ["finetune-learning-rates"]
+
