@@ -127,7 +127,7 @@ async def test_crash_gives_a_safe_message_and_the_stderr_tail(write_script):
 async def test_a_result_without_an_answer_letter_is_a_crash(write_script):
     script = write_script("""
         def run(ctx):
-            return {"answer": "E", "metrics": {}}
+            return {"answer": "F", "metrics": {}}
     """)
     with pytest.raises(ExperimentCrashed):
         await run_experiment(script, {}, device="cpu")

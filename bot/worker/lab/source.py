@@ -62,9 +62,21 @@ class Pretrained:
         how = f"made now in {self.seconds:.1f} s" if self.made_now else "loaded from the cache"
         return (f"Pre-trained weights: a {self.recipe.width}-wide CNN pretrained on "
                 f"{self.recipe.images:,} images of a generated source task (10 other shape "
-                f"classes; {self.source_accuracy:.0%} accuracy there), {how}, because "
-                "torchvision's ImageNet weights are not on disk here and the experiment needs "
-                "a model sized for its small generated images.")
+                f"classes; {self.source_accuracy:.0%} accuracy there), {how}. "
+                f"{why_stand_in(self.recipe.image_size)}")
+
+
+def why_stand_in(image_size: int) -> str:
+    """Says honestly why the stand-in is used rather than torchvision's ImageNet weights."""
+    from torchvision.models import ResNet18_Weights
+
+    from bot.worker.lab.weights import NOT_ON_DISK, on_disk
+
+    if on_disk(ResNet18_Weights.IMAGENET1K_V1):
+        return ("torchvision's ImageNet weights are on disk, but this experiment trains on "
+                f"{image_size}x{image_size} generated images, too "
+                "small for an ImageNet network to run in seconds, so it uses this stand-in.")
+    return f"It stands in for ImageNet pretraining because {NOT_ON_DISK}."
 
 
 Progress = Callable[[int, int], None]
