@@ -52,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=config.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.command in ("questions", "play"):
+    quiet = args.command in ("questions", "play", "demo") or (
+        args.command is None and not config.discord_token)  # the demo
+    if quiet:
         logging.getLogger().setLevel(logging.WARNING)  # keep the terminal for the output
     if args.command == "questions":
         from bot.cli import questions

@@ -145,8 +145,9 @@ def main(config: Config, speed: float, rounds: int | None) -> int:
 
         def announce(url: str) -> None:
             print(f"tutorbot demo: open {url} in your browser.\n"
-                  "Type /challenge in the page; your classmates will answer within a minute.\n"
-                  "Press Ctrl-C to stop.", flush=True)
+                  "A challenge is already running and five classmates answer it within a "
+                  "minute.\nTry /challenge, /leaderboard, /profile and /badges in the page, "
+                  "and Why? (run it) after the reveal.\nPress Ctrl-C to stop.", flush=True)
 
         try:
             return asyncio.run(run_demo(demo_config, speed=speed, rounds=rounds,
