@@ -155,6 +155,7 @@ class AnswerRecorder:
             return
         rows = [(challenge.guild_id, scope, period, sub.member_id, points)
                 for scope in ("*", challenge.pack_id) for period in self.rules.periods(sub.now)]
+        # A first row for a member in a period also counts them in period_members (trigger).
         conn.executemany(
             "INSERT INTO member_points (guild_id, scope, period, member_id, points)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, scope, period, member_id)"

@@ -30,8 +30,9 @@ def _page(conn: sqlite3.Connection, guild_id: int, period: str, scope: str, limi
         (*key, limit, offset)).fetchall()
     rows = tuple(LeaderboardRow(_rank(conn, key, points), member, points)
                  for member, points in top)
-    total = conn.execute("SELECT count(*) FROM member_points WHERE guild_id = ? AND scope = ?"
-                         " AND period = ?", key).fetchone()[0]
+    counted = conn.execute("SELECT members FROM period_members WHERE guild_id = ? AND scope = ?"
+                           " AND period = ?", key).fetchone()
+    total = counted[0] if counted else 0
     me = _member_row(conn, key, member_id) if member_id is not None else None
     return Leaderboard(period, scope, rows, total, me)
 
