@@ -1,11 +1,10 @@
 """The Why? button runs the real experiment (torch, CPU, test size) and then answers from cache."""
 
-import asyncio
 import dataclasses
 
 import pytest
 
-from tests.bot.helpers import buttons
+from tests.bot.helpers import revealed_why_button, until_answered
 
 
 @pytest.fixture
@@ -14,28 +13,20 @@ def config(config):
 
 
 async def test_why_posts_the_run_with_a_plot_and_a_second_press_is_cached(env, room):
-    env.bot.wait_external = lambda run: env.external_wait(run, reason="experiment child process")
-    await room.admin.slash(room.channel, "challenge", kind="predict-output")
-    await room.admin.slash(room.channel, "challenge-stop")
-    why = next(b for b in buttons(room.post()) if b.label == "Why? (run it)")
-
-    first = await room.members[0].click(room.post(), custom_id=why.custom_id)
+    why = await revealed_why_button(env, room, kind="predict-output")
+    first = await room.members[0].click(room.post(), custom_id=why)
     assert first.ephemeral and first.acknowledged
-    for _ in range(600):  # the child process runs in real time, outside the simulation
-        if first.response is not None and first.response.embeds:
-            break
-        await asyncio.sleep(0.1)
-    await env.settle()
-    embed = first.response.embeds[0]
+    response = await until_answered(env, first, lambda r: r.embeds)
+    embed = response.embeds[0]
     assert "5130" in embed.description
     fields = {f.name: f.value for f in embed.fields}
     assert fields["Answer the run derives"].startswith("**A** (✅")
     assert "fresh run" in fields["Ran on"]
-    png = first.response.attachments[0]
+    png = response.attachments[0]
     assert png.filename.endswith(".png") and embed.image.url.endswith(png.filename)
     assert (await png.read()).startswith(b"\x89PNG")
 
-    second = await room.members[1].click(room.post(), custom_id=why.custom_id)
+    second = await room.members[1].click(room.post(), custom_id=why)
     assert "cached run" in {f.name: f.value for f in second.response.embeds[0].fields}["Ran on"]
 
 

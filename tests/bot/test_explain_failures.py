@@ -1,11 +1,10 @@
 """A failing explanation run gets a clear private message, and the bot carries on."""
 
-import asyncio
 import dataclasses
 
 import pytest
 
-from tests.bot.helpers import buttons
+from tests.bot.helpers import revealed_why_button, until_answered
 
 
 @pytest.fixture
@@ -14,16 +13,9 @@ def config(config):
 
 
 async def test_a_run_over_its_time_limit_is_explained_and_the_bot_carries_on(env, room):
-    env.bot.wait_external = lambda run: env.external_wait(run, reason="experiment child process")
-    await room.admin.slash(room.channel, "challenge", kind="metrics")
-    await room.admin.slash(room.channel, "challenge-stop")
-    why = next(b for b in buttons(room.post()) if b.label == "Why? (run it)")
-    pressed = await room.members[0].click(room.post(), custom_id=why.custom_id)
-    for _ in range(300):  # the child process runs in real time, outside the simulation
-        if pressed.response is not None and "longer than" in (pressed.response.content or ""):
-            break
-        await asyncio.sleep(0.1)
-    await env.settle()
-    assert "took longer than 1 s and was stopped" in pressed.response.content
+    why = await revealed_why_button(env, room, kind="metrics")
+    pressed = await room.members[0].click(room.post(), custom_id=why)
+    response = await until_answered(env, pressed, lambda r: "longer than" in (r.content or ""))
+    assert "took longer than 1 s and was stopped" in response.content
     again = await room.admin.slash(room.channel, "challenge")
     assert "Challenge posted" in again.response.content
