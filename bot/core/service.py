@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.bank import Bank, Problem
@@ -56,7 +57,13 @@ class ChallengeService:
         return problem
 
     def pick_problem(self, *, pack: str | None = None, difficulty: str | None = None,
-                     kind: str | None = None, rng: random.Random | None = None) -> Problem:
+                     kind: str | None = None, recent: Sequence[str] = (),
+                     rng: random.Random | None = None) -> Problem:
+        """A matching problem the server has not seen yet, else the one seen longest ago.
+
+        `recent` lists problem ids most recent first, so a group meets every problem of a
+        pack before any comes back.
+        """
         if pack is not None and pack not in self.bank.packs:
             raise UnknownProblem(f"no pack called '{pack}'")
         matching = [p for p in self.bank.problems.values()
@@ -65,7 +72,10 @@ class ChallengeService:
                     and (kind is None or p.kind == kind)]
         if not matching:
             raise UnknownProblem("no problem matches those filters")
-        return (rng or random).choice(matching)
+        fresh = [p for p in matching if p.id not in recent]
+        if fresh:
+            return (rng or random).choice(fresh)
+        return max(matching, key=lambda p: list(recent).index(p.id))
 
     async def start(self, *, guild_id: int, channel_id: int, starter_id: int, problem: Problem,
                     settings: GuildSettings, now: float) -> Challenge:

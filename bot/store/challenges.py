@@ -50,6 +50,13 @@ class ChallengeRepo:
         await self.db.conn.execute("UPDATE challenges SET revealed_at = ? WHERE id = ?",
                                    (now, challenge_id))
 
+    async def recent_problems(self, guild_id: int, limit: int = 50) -> list[str]:
+        """Problem ids posted in the server, most recent first, each once."""
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT problem_id FROM challenges WHERE guild_id = ? GROUP BY problem_id"
+            " ORDER BY max(id) DESC LIMIT ?", (guild_id, limit))
+        return [r[0] for r in rows]
+
     async def live_problem(self, guild_id: int, problem_id: str) -> bool:
         """Whether a challenge of this problem is still running in the server."""
         rows = await self.db.conn.execute_fetchall(

@@ -141,3 +141,13 @@ async def test_one_open_challenge_per_channel_and_the_refusal_says_when_it_ends(
     refused = await room.members[0].slash(room.channel, "challenge")
     assert "already running here" in refused.response.content
     assert re.search(r"ends <t:\d+:R>", refused.response.content)
+
+
+async def test_a_group_meets_every_problem_before_one_comes_back(env, room):
+    seen = []
+    for _ in range(6):
+        await start(room, pack="pretrained-models")
+        seen.append((await env.bot.service.get(challenge_id(room.post()))).problem_id)
+        await room.admin.slash(room.channel, "challenge-stop")
+    assert len(set(seen[:5])) == 5
+    assert seen[5] == seen[0]  # then the one seen longest ago
