@@ -46,9 +46,8 @@ class ChallengeCog(commands.Cog):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            recent = await self.bot.store.challenges.recent_problems(interaction.guild.id)
-            problem = self.bot.service.pick_problem(pack=pack, difficulty=difficulty, kind=kind,
-                                                    recent=recent)
+            problem = await self.bot.service.choose_problem(
+                interaction.guild.id, pack=pack, difficulty=difficulty, kind=kind)
             challenge = await self.bot.service.start(
                 guild_id=interaction.guild.id, channel_id=channel.id,
                 starter_id=interaction.user.id, problem=problem, settings=settings,

@@ -77,6 +77,11 @@ class ChallengeService:
             return (rng or random).choice(fresh)
         return max(matching, key=lambda p: list(recent).index(p.id))
 
+    async def choose_problem(self, guild_id: int, *, pack: str | None = None,
+                             difficulty: str | None = None, kind: str | None = None) -> Problem:
+        recent = await self.store.challenges.recent_problems(guild_id)
+        return self.pick_problem(pack=pack, difficulty=difficulty, kind=kind, recent=recent)
+
     async def start(self, *, guild_id: int, channel_id: int, starter_id: int, problem: Problem,
                     settings: GuildSettings, now: float) -> Challenge:
         """Opens a challenge; raises ChannelBusy if the server allows one per channel."""
