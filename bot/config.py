@@ -77,7 +77,7 @@ class Config:
         if load_dotenv:
             from dotenv import load_dotenv as _load
 
-            _load(override=False)
+            _load(Path.cwd() / ".env", override=False)  # the working folder's, as documented
         synchronous = _choice("DATABASE_SYNCHRONOUS", ("off", "normal", "full", "extra")).upper()
         return cls(
             discord_token=_env("DISCORD_TOKEN"),
