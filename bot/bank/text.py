@@ -11,7 +11,6 @@ from bot.bank.model import Problem
 EMBED_TITLE_LIMIT = 256
 EMBED_DESCRIPTION_LIMIT = 4096
 EMBEDS_TOTAL_LIMIT = 6000
-BUTTON_LABEL_LIMIT = 80
 # Room kept for what is added at run time: countdown, rules, "N answered", the answer bars,
 # the first solver and the new badges (capped at BADGES_FIELD_LIMIT).
 BADGES_FIELD_LIMIT = 600
@@ -54,14 +53,10 @@ def reveal_body(problem: Problem) -> str:
     return "\n\n".join(parts)
 
 
-def title_line(problem: Problem) -> str:
-    return problem.title
-
-
 def message_size(problem: Problem) -> int:
     """Characters of the revealed post (challenge and reveal embeds), as Discord counts them."""
     return (
-        2 * len(title_line(problem))
+        2 * len(problem.title)
         + len(challenge_body(problem))
         + len(reveal_body(problem))
         + len(problem.hint)

@@ -42,9 +42,9 @@ async def retry(operation: Callable[..., Awaitable[Any]], *args: Any, **kwargs: 
 class Classmates:
     """Answers every new challenge the way a study group might: most right, some not."""
 
-    def __init__(self, env: Any, bot: TutorBot, members: list[tuple[Any, float]], speed: float,
+    def __init__(self, bot: TutorBot, members: list[tuple[Any, float]], speed: float,
                  rng: random.Random) -> None:
-        self.env, self.bot, self.members = env, bot, members
+        self.bot, self.members = bot, members
         self.speed, self.rng = speed, rng
         self.seen: set[int] = set()
         self.tasks: list[asyncio.Task[None]] = []
@@ -76,7 +76,7 @@ class Classmates:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
-def page_state(bot: TutorBot, channel: Any) -> tuple[int, ...]:
+def page_state(channel: Any) -> tuple[int, ...]:
     messages = channel.history()
     return (len(messages), *(hash(str(m.embeds[0].to_dict())) for m in messages if m.embeds))
 
@@ -98,7 +98,7 @@ async def run_demo(config: Config, *, speed: float = 1.0, rounds: int | None = N
         classmates = [(guild.add_member(env.create_user(name)), skill)
                       for name, skill in CLASSMATES]
         await bot.tree.sync()
-        group = Classmates(env, bot, classmates, speed, random.Random(seed))
+        group = Classmates(bot, classmates, speed, random.Random(seed))
         async with env.preview(channel, viewers=[you, *(m for m, _ in classmates)],
                                layout="channel", port=config.demo_port or None) as preview:
             on_url(preview.url)
@@ -122,7 +122,7 @@ async def drive(env: Any, bot: TutorBot, preview: Any, channel: Any, group: Clas
             await asyncio.sleep(0.25)
             await retry(env.advance_time, 0.25 * speed)
             await group.notice(channel)
-            state = page_state(bot, channel)
+            state = page_state(channel)
             if state != last_state:  # posts from timers show without a manual refresh
                 last_state = state
                 await retry(preview.refresh)

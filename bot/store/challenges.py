@@ -81,12 +81,6 @@ class ChallengeRepo:
         """Marks the hint seen; True the first time (when it costs points)."""
         return await self.db.transaction(lambda c: _record_hint(c, challenge_id, member_id, now))
 
-    async def hint_seen(self, challenge_id: int, member_id: int) -> bool:
-        rows = await self.db.conn.execute_fetchall(
-            "SELECT 1 FROM hints WHERE challenge_id = ? AND member_id = ?",
-            (challenge_id, member_id))
-        return bool(rows)
-
     async def reveal(self, challenge_id: int) -> Reveal:
         return await self.db.run(lambda c: _reveal(c, challenge_id))
 

@@ -38,9 +38,6 @@ class Challenge:
     def is_open(self, now: float) -> bool:
         return self.closed_at is None and now < self.deadline
 
-    def is_overdue(self, now: float) -> bool:
-        return self.closed_at is None and now >= self.deadline
-
     @property
     def ended_at(self) -> float:
         """When answers stopped counting: the deadline, or earlier if stopped."""

@@ -25,7 +25,7 @@ def kind_line(problem: Problem) -> str:
 
 
 def challenge_embed(challenge: Challenge, problem: Problem, hint_cost: int) -> discord.Embed:
-    embed = discord.Embed(title=bank_text.title_line(problem),
+    embed = discord.Embed(title=problem.title,
                           description=bank_text.challenge_body(problem), colour=OPEN_COLOUR)
     embed.set_author(name=kind_line(problem))
     attempts = challenge.attempts_allowed

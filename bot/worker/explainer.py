@@ -118,7 +118,7 @@ class Explainer:
                  limits: Limits = Limits(), clock: Callable[[], float] = time.time) -> None:
         self.cache, self.bank, self.backend = cache, bank, backend
         self.size, self.device = size, device or detect_device()
-        self.run_options = {"size": size, "device": None if device is None else device,
+        self.run_options = {"size": size, "device": device,
                             "timeout_s": timeout_s, "memory_mb": memory_mb,
                             "cache_dir": cache_dir}
         self.limits, self.clock = limits, clock
