@@ -11,11 +11,15 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY cogs ./cogs
-RUN pip install --extra-index-url "$TORCH_INDEX" ".[worker]"
+# The packs are part of the package (used when QUESTIONS_PATH is unset): copied before the
+# install so that it carries them.
 COPY questions ./questions
+RUN pip install --extra-index-url "$TORCH_INDEX" ".[worker]"
 
 RUN useradd --create-home tutor && mkdir -p /data && chown tutor /data
 USER tutor
-ENV DATABASE_PATH=/data/tutorbot.db WORKER_CACHE_DIR=/data/cache QUESTIONS_PATH=/app/questions
+# Everything the bot writes goes to the /data volume (/app belongs to root). docker-compose.yml
+# sets these again under `environment:`, because its env_file (.env) would override them here.
+ENV DATABASE_PATH=/data/tutorbot.db WORKER_CACHE_DIR=/data/cache
 VOLUME ["/data"]
 CMD ["tutorbot", "run"]

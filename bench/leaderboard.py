@@ -4,7 +4,7 @@
 
 Fills a database through the real schema (attempts, then the maintained per-period totals
 computed from them), then times the store's leaderboard call (top 10 plus one member's
-rank) for each period, through aiosqlite as the bot calls it.
+rank) for each period, through the store's connection thread as the bot calls it.
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import discord
@@ -12,15 +11,19 @@ from discord.ext import commands
 
 from bot.bank import Bank, load_bank
 from bot.config import Config
+from bot.core.progress import ProgressService
 from bot.core.rules import CoreRules
 from bot.core.service import ChallengeService
+from bot.core.settings import SettingsService
 from bot.store import Store
-from bot.store.records import Challenge
-from bot.tasks import AnsweredCounter, RevealTimers
-from bot.ui import posts
+from bot.tasks import AnsweredCounter, DeadlineTimers
 from bot.ui.buttons import AnswerButton, ComponentError, HintButton
-from bot.ui.replies import permission_label
-from bot.worker.explainer import passthrough
+from bot.ui.context import Tutor
+from bot.ui.explain import WhyButton, why_buttons
+from bot.ui.posts import ChallengePoster
+from bot.ui.replies import clip_message, permission_label
+from bot.ui.stats import PageButton
+from bot.worker.explainer import Explainer, passthrough
 
 log = logging.getLogger(__name__)
 # tutorbot never joins voice: don't warn that voice libraries are missing.
@@ -28,7 +31,6 @@ discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
 EXTENSIONS = ("cogs.challenge", "cogs.stats", "cogs.admin", "cogs.explain")
-ExtraItems = Callable[[Challenge], Sequence[discord.ui.Item[Any]]]
 
 
 def intents() -> discord.Intents:
@@ -66,6 +68,7 @@ def error_text(error: app_commands.AppCommandError) -> str:
 
 
 async def reply_privately(interaction: discord.Interaction[Any], text: str) -> None:
+    text = clip_message(text)
     try:
         if interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True)
@@ -77,21 +80,23 @@ async def reply_privately(interaction: discord.Interaction[Any], text: str) -> N
 
 
 class TutorBot(commands.Bot):
-    service: ChallengeService
+    """The lifecycle owner. setup_hook builds the services from explicit parts and hands
+    them to cogs and buttons as one `Tutor`; release() undoes it in reverse.
+
+    With `serve=False` (what `tutorbot sync` uses) it logs in with every command loaded but
+    arms no timer, so nothing is revealed or edited while commands are registered.
+    """
+
+    tutor: Tutor
     store: Store
     bank: Bank
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, serve: bool = True) -> None:
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(),
                          tree_cls=TutorTree, help_command=None,
                          allowed_mentions=discord.AllowedMentions.none())
         self.config = config
-        self.reveal_extras: list[ExtraItems] = []  # the explain cog adds its "Why?" button
-        self.reveals = RevealTimers(self.now, self.reveal_challenge)
-        self.answered = AnsweredCounter(self.refresh_post)
-        self.revealing: set[int] = set()  # challenge ids whose reveal is being shown
-        # How to await something outside Discord (a child process); tests swap in simcord's.
-        self.wait_external: Callable[[Awaitable[Any]], Awaitable[Any]] = passthrough
+        self.serve = serve
         self._released = False
 
     @staticmethod
@@ -104,29 +109,27 @@ class TutorBot(commands.Bot):
         rules = CoreRules.for_bank(self.bank)
         self.store = await Store.open(self.config.database_path, rules,
                                       self.config.database_synchronous)
-        self.service = ChallengeService(self.store, self.bank, rules)
-        self.add_dynamic_items(AnswerButton, HintButton)
+        self.tutor = self.build_tutor(rules)
+        self.add_dynamic_items(AnswerButton, HintButton, WhyButton, PageButton)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        await self.restore_open_challenges()
+        if self.serve:
+            await self.tutor.poster.restore()
 
-    async def restore_open_challenges(self) -> None:
-        """Re-arms the reveal of every challenge left open (overdue ones reveal at once) and
-        redoes reveals a crash or a failed edit left unfinished."""
-        open_ones = await self.store.challenges.open_ones()
-        for challenge in open_ones:
-            self.reveals.arm(challenge.id, challenge.deadline)
-        unfinished = await self.store.challenges.unrevealed()
-        for challenge in unfinished:
-            self.reveals.arm(challenge.id, self.now())
-        log.info("restored %d open challenges and %d unfinished reveals", len(open_ones),
-                 len(unfinished))
+    def build_tutor(self, rules: CoreRules) -> Tutor:
+        challenges = ChallengeService(self.store, self.bank, rules)
+        settings = SettingsService(self.store)
+        poster = ChallengePoster(challenges, settings, self.now, DeadlineTimers(self.now),
+                                 AnsweredCounter(), self.channel_for,
+                                 reveal_extras=[why_buttons(self.bank)])
+        explainer = Explainer.from_config(self.config, self.store.explanations, self.bank,
+                                          self.now)
+        return Tutor(bank=self.bank, challenges=challenges, settings=settings,
+                     progress=ProgressService(self.store, self.now), poster=poster,
+                     explainer=explainer, clock=self.now, wait_external=passthrough)
 
-    async def reveal_challenge(self, challenge_id: int) -> None:
-        await posts.publish_reveal(self, challenge_id)
-
-    async def refresh_post(self, challenge_id: int) -> None:
-        await posts.refresh_post(self, challenge_id)
+    def channel_for(self, channel_id: int, guild_id: int) -> discord.PartialMessageable:
+        return self.get_partial_messageable(channel_id, guild_id=guild_id)
 
     async def sync_commands(self) -> str:
         """Registers the slash commands: in DEV_GUILD_ID at once, or globally; says where."""
@@ -142,14 +145,15 @@ class TutorBot(commands.Bot):
         return f"Registered {len(synced)} commands in {where}: {names}"
 
     async def release(self) -> None:
-        """Stops timers and closes the database; idempotent, also used by tests on restart."""
+        """Stops timers and runs, then closes the database; idempotent, also used by tests."""
         if self._released:
             return
         self._released = True
-        for name in list(self.extensions):  # cogs stop their own workers
+        for name in list(self.extensions):
             await self.unload_extension(name)
-        await self.answered.close()
-        await self.reveals.close()
+        if hasattr(self, "tutor"):
+            await self.tutor.poster.close()
+            await self.tutor.explainer.close()
         if hasattr(self, "store"):
             await self.store.close()
 
@@ -158,9 +162,9 @@ class TutorBot(commands.Bot):
         await self.release()
 
 
-def create_bot(config: Config | None = None) -> TutorBot:
+def create_bot(config: Config | None = None, *, serve: bool = True) -> TutorBot:
     """A fresh, unstarted bot configured from the environment."""
-    return TutorBot(config or Config.from_env())
+    return TutorBot(config or Config.from_env(), serve=serve)
 
 
 __all__ = ["ComponentError", "TutorBot", "create_bot"]

@@ -1,14 +1,102 @@
-"""Typed settings from the environment (and a .env file beside the bot, if present)."""
+"""Typed settings from the environment (and a .env file in the working folder, if present).
+
+SETTINGS is the one source of every setting's name, default and rule: Config's defaults are
+read from it, the README's table is checked against it. A bad value is refused with one short
+line naming the variable, echoing the value clipped and escaped, and saying what is allowed.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
+from typing import Any
+
+ECHO_LIMIT = 40  # characters of a refused value shown back
+PATH_LIMIT = 1024  # characters in a path setting or argument
+TOKEN_LIMIT = 200  # Discord tokens are about 70 characters
+SNOWFLAKE_MAX = 2**64 - 1  # Discord ids are unsigned 64-bit integers
 
 
 class ConfigError(ValueError):
     """A setting has a value the bot cannot use; the message names the variable."""
+
+
+class Refused(ValueError):
+    """Raised by a setting's parser; its message says what is allowed."""
+
+
+def printable(text: str) -> str:
+    """text with what a terminal would act on (escape sequences, newlines) shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def clip(value: str, limit: int = ECHO_LIMIT) -> str:
+    """value quoted for one line of a message: escaped, at most limit characters, and its
+    full length when clipped."""
+    shown = printable(value)
+    if len(shown) <= limit:
+        return f"'{shown}'"
+    return f"'{shown[:limit]}…' ({len(value)} characters)"
+
+
+def path_value(raw: str) -> Path:
+    """A path as a user may type it; the checks keep it printable in every message."""
+    if len(raw) > PATH_LIMIT or not raw.isprintable():
+        raise Refused(f"a path of at most {PATH_LIMIT} printable characters")
+    return Path(raw)
+
+
+def packaged_questions() -> Path:
+    """The packs installed with tutorbot: the `questions` package (in a checkout, ./questions).
+
+    A wheel installs it as a plain folder, so its resources are a filesystem path."""
+    beside_bot = Path(__file__).resolve().parent.parent / "questions"
+    try:
+        root = resources.files("questions")
+    except ModuleNotFoundError:  # installed without its packs: the pack check names this path
+        return beside_bot
+    return root if isinstance(root, Path) else beside_bot
+
+
+def _questions(raw: str) -> Path:
+    return path_value(raw) if raw else packaged_questions()
+
+
+def _token(raw: str) -> str:
+    if len(raw) > TOKEN_LIMIT or not re.fullmatch(r"[A-Za-z0-9._-]*", raw):
+        raise Refused(f"the bare token (letters, digits, '.', '_' and '-'; at most "
+                      f"{TOKEN_LIMIT} characters)")
+    return raw
+
+
+def _whole(low: int, high: int, what: str) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        # fullmatch on ASCII digits: int() would also take '1_0', ' 7' and '٣'.
+        if not re.fullmatch(r"[0-9]{1,20}", raw) or not low <= int(raw) <= high:
+            raise Refused(what)
+        return int(raw)
+    return parse
+
+
+_snowflake = _whole(1, SNOWFLAKE_MAX,
+                   "a Discord server id (a whole number from 1 to 2^64-1) or empty")
+
+
+def _guild(raw: str) -> int | None:
+    return _snowflake(raw) if raw else None
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        for value in allowed:
+            if raw.lower() == value.lower():
+                return value
+        raise Refused(f"one of {', '.join(allowed)}")
+    return parse
 
 
 @dataclass(frozen=True)
@@ -16,61 +104,73 @@ class Setting:
     name: str
     default: str
     description: str
+    parse: Callable[[str], Any]  # raises Refused saying what is allowed
+    secret: bool = False  # never echoed back
+
+    @property
+    def attribute(self) -> str:
+        return self.name.lower()
+
+    def read(self, raw: str | None) -> Any:
+        """The value of raw (unset or blank: the default), or ConfigError."""
+        raw = (raw or "").strip() or self.default
+        try:
+            return self.parse(raw)
+        except Refused as exc:
+            shown = (f"; the value set ({len(raw)} characters) is not shown" if self.secret
+                     else f", got {clip(raw)}")
+            raise ConfigError(f"{self.name} must be {exc}{shown}") from None
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("DISCORD_TOKEN", "", "The bot's token from the Discord developer portal. Without it, "
-            "`tutorbot` runs the offline demo."),
-    Setting("DATABASE_PATH", "tutorbot.db", "SQLite file holding challenges, answers and scores."),
+            "`tutorbot` runs the offline demo.", _token, secret=True),
+    Setting("DATABASE_PATH", "tutorbot.db", "SQLite file holding challenges, answers and scores.",
+            path_value),
     Setting("DATABASE_SYNCHRONOUS", "FULL", "SQLite `synchronous` level: FULL survives power "
-            "loss; NORMAL is faster and survives a crash of the bot."),
-    Setting("QUESTIONS_PATH", "questions", "Folder of question packs (`<pack>/pack.yaml`)."),
-    Setting("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR."),
+            "loss; NORMAL is faster and survives a crash of the bot.",
+            _choice("OFF", "NORMAL", "FULL", "EXTRA")),
+    Setting("QUESTIONS_PATH", "", "Folder of question packs (`<pack>/pack.yaml`); empty: the "
+            "packs installed with tutorbot.", _questions),
+    Setting("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR.",
+            _choice("DEBUG", "INFO", "WARNING", "ERROR")),
     Setting("DEV_GUILD_ID", "", "If set, `tutorbot sync` registers commands in this server "
-            "only (instant) instead of globally."),
-    Setting("WORKER_TIMEOUT_S", "120", "Time limit of one explanation run, in seconds."),
-    Setting("WORKER_MEMORY_MB", "4096", "Memory limit of one explanation run."),
+            "only (instant) instead of globally: a server id, a whole number from 1 to 2^64-1.",
+            _guild),
+    Setting("WORKER_TIMEOUT_S", "120", "Time limit of one explanation run, in seconds: 1 to 3600.",
+            _whole(1, 3600, "a whole number of seconds from 1 to 3600")),
+    Setting("WORKER_MEMORY_MB", "4096",
+            "Memory limit of one explanation run, in MB: 256 to 1048576.",
+            _whole(256, 1_048_576, "a whole number of megabytes from 256 to 1048576")),
     Setting("WORKER_SIZE", "auto", "Experiment size: test, cpu or full (auto: full on a GPU, "
-            "else cpu)."),
+            "else cpu).", _choice("auto", "test", "cpu", "full")),
     Setting("WORKER_CACHE_DIR", ".cache/tutorbot",
-            "Where the worker keeps pretrained checkpoints."),
-    Setting("DEMO_PORT", "0", "Port of the demo's preview page on 127.0.0.1 (0: any free port)."),
+            "Where the worker keeps pretrained checkpoints.", path_value),
+    Setting("DEMO_PORT", "0", "Port of the demo's preview page on 127.0.0.1: 0 to 65535 (0: any "
+            "free port).",
+            _whole(0, 65535, "a port number from 0 to 65535 (0: any free port)")),
 )
 
 
-def _env(name: str) -> str:
-    default = next(s.default for s in SETTINGS if s.name == name)
-    return os.environ.get(name, default).strip()
-
-
-def _int(name: str) -> int:
-    raw = _env(name)
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-
-
-def _choice(name: str, allowed: tuple[str, ...]) -> str:
-    raw = _env(name).lower()
-    if raw not in allowed:
-        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
-    return raw
+def _default(name: str) -> Any:
+    setting = next(s for s in SETTINGS if s.name == name)
+    return setting.read(None)
 
 
 @dataclass(frozen=True)
 class Config:
-    discord_token: str = ""
-    database_path: Path = Path("tutorbot.db")
-    database_synchronous: str = "FULL"
-    questions_path: Path = Path("questions")
-    log_level: str = "INFO"
-    dev_guild_id: int | None = None
-    worker_timeout_s: int = 120
-    worker_memory_mb: int = 4096
-    worker_size: str = "auto"
-    worker_cache_dir: Path = field(default=Path(".cache/tutorbot"))
-    demo_port: int = 0
+    # One field per setting, in the same order; each default is the setting's, parsed.
+    discord_token: str = _default("DISCORD_TOKEN")
+    database_path: Path = _default("DATABASE_PATH")
+    database_synchronous: str = _default("DATABASE_SYNCHRONOUS")
+    questions_path: Path = _default("QUESTIONS_PATH")
+    log_level: str = _default("LOG_LEVEL")
+    dev_guild_id: int | None = _default("DEV_GUILD_ID")
+    worker_timeout_s: int = _default("WORKER_TIMEOUT_S")
+    worker_memory_mb: int = _default("WORKER_MEMORY_MB")
+    worker_size: str = _default("WORKER_SIZE")
+    worker_cache_dir: Path = _default("WORKER_CACHE_DIR")
+    demo_port: int = _default("DEMO_PORT")
 
     @classmethod
     def from_env(cls, load_dotenv: bool = True) -> Config:
@@ -78,17 +178,4 @@ class Config:
             from dotenv import load_dotenv as _load
 
             _load(Path.cwd() / ".env", override=False)  # the working folder's, as documented
-        synchronous = _choice("DATABASE_SYNCHRONOUS", ("off", "normal", "full", "extra")).upper()
-        return cls(
-            discord_token=_env("DISCORD_TOKEN"),
-            database_path=Path(_env("DATABASE_PATH")),
-            database_synchronous=synchronous,
-            questions_path=Path(_env("QUESTIONS_PATH")),
-            log_level=_choice("LOG_LEVEL", ("debug", "info", "warning", "error")).upper(),
-            dev_guild_id=_int("DEV_GUILD_ID") if _env("DEV_GUILD_ID") else None,
-            worker_timeout_s=_int("WORKER_TIMEOUT_S"),
-            worker_memory_mb=_int("WORKER_MEMORY_MB"),
-            worker_size=_choice("WORKER_SIZE", ("auto", "test", "cpu", "full")),
-            worker_cache_dir=Path(_env("WORKER_CACHE_DIR")),
-            demo_port=_int("DEMO_PORT"),
-        )
+        return cls(**{s.attribute: s.read(os.environ.get(s.name)) for s in SETTINGS})

@@ -1,4 +1,4 @@
-"""Background work the bot owns: reveal timers and the batched "N answered" edits.
+"""Background work the bot owns: deadline timers and the batched "N answered" edits.
 
 Each owner starts its tasks, cancels them on close, and logs their failures.
 """
@@ -51,54 +51,62 @@ class TaskGroup:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-class RevealTimers:
-    """One sleeping task per open challenge, calling reveal(challenge_id) at its deadline."""
+Action = Callable[[], Awaitable[None]]
 
-    def __init__(self, clock: Clock, reveal: Callable[[int], Awaitable[None]]) -> None:
+
+class DeadlineTimers:
+    """One sleeping task per key, running its action once the clock reaches its deadline.
+
+    Arming a key again replaces its timer: a reveal that failed re-arms itself for later.
+    """
+
+    def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self.reveal = reveal
-        self.group = TaskGroup("reveal")
+        self.group = TaskGroup("deadline")
 
-    def arm(self, challenge_id: int, deadline: float) -> None:
-        self.group.start(challenge_id, self._wait_then_reveal(challenge_id, deadline))
+    def arm(self, key: int, deadline: float, action: Action) -> None:
+        self.group.start(key, self._wait_then_run(deadline, action))
 
-    async def _wait_then_reveal(self, challenge_id: int, deadline: float) -> None:
+    async def _wait_then_run(self, deadline: float, action: Action) -> None:
         # Sleep in steps: a long single sleep would not notice a clock that jumped.
         while (remaining := deadline - self.clock()) > 0:  # noqa: ASYNC110 - a deadline
             await asyncio.sleep(min(remaining, 60.0))
-        await self.reveal(challenge_id)
+        await action()
 
-    def disarm(self, challenge_id: int) -> None:
-        self.group.cancel(challenge_id)
+    def disarm(self, key: int) -> None:
+        self.group.cancel(key)
+
+    @property
+    def armed(self) -> set[object]:
+        return set(self.group.tasks)
 
     async def close(self) -> None:
         await self.group.close()
 
 
 class AnsweredCounter:
-    """Edits a post's "N answered" line at most once per interval, however many click."""
+    """Runs a post's "N answered" edit at most once per interval, however many click."""
 
-    def __init__(self, update: Callable[[int], Awaitable[None]], interval: float = 5.0) -> None:
-        self.update = update
+    def __init__(self, interval: float = 5.0) -> None:
         self.interval = interval
         self.group = TaskGroup("answered")
         self.dirty: set[int] = set()
 
-    def touch(self, challenge_id: int) -> None:
-        self.dirty.add(challenge_id)
-        if challenge_id not in self.group.tasks:
-            self.group.start(challenge_id, self._update_while_dirty(challenge_id))
+    def touch(self, key: int, update: Action) -> None:
+        self.dirty.add(key)
+        if key not in self.group.tasks:
+            self.group.start(key, self._update_while_dirty(key, update))
 
-    async def _update_while_dirty(self, challenge_id: int) -> None:
+    async def _update_while_dirty(self, key: int, update: Action) -> None:
         """Clicks that land during an edit get one more edit, an interval later."""
-        while challenge_id in self.dirty:
+        while key in self.dirty:
             await asyncio.sleep(self.interval)
-            self.dirty.discard(challenge_id)
-            await self.update(challenge_id)
+            self.dirty.discard(key)
+            await update()
 
-    def forget(self, challenge_id: int) -> None:
-        self.dirty.discard(challenge_id)
-        self.group.cancel(challenge_id)
+    def forget(self, key: int) -> None:
+        self.dirty.discard(key)
+        self.group.cancel(key)
 
     async def close(self) -> None:
         await self.group.close()

@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.app import TutorBot
 from bot.bank.model import TIME_LIMIT_RANGE
+from bot.core.settings import SettingRefused
 from bot.store.records import GuildSettings
 
 log = logging.getLogger(__name__)
@@ -79,20 +80,17 @@ class TutorGroup(app_commands.Group, name="tutor", description="Set up tutorbot 
                      thread: bool | None = None) -> None:
         """Show or change this server's tutorbot settings (Manage Server)."""
         assert interaction.guild_id is not None
-        if time_limit is not None and 0 < time_limit < TIME_LIMIT_RANGE[0]:
-            await interaction.response.send_message(
-                f"The time limit must be at least {TIME_LIMIT_RANGE[0]} seconds "
-                "(or 0 for each problem's own).", ephemeral=True)
-            return
         changes = changes_from(channel=channel, time_limit=time_limit, scoring=scoring,
                                hint_cost=hint_cost, several_per_channel=several_per_channel,
                                thread=thread)
+        try:
+            settings = await self.bot.tutor.settings.change(interaction.guild_id, **changes)
+        except SettingRefused as exc:
+            await interaction.response.send_message(str(exc), ephemeral=True)
+            return
         if changes:
-            settings = await self.bot.store.settings.update(interaction.guild_id, **changes)
             log.info("guild %d settings changed by %d: %s", interaction.guild_id,
                      interaction.user.id, sorted(changes))
-        else:
-            settings = await self.bot.store.settings.get(interaction.guild_id)
         note = "✅ Saved." if changes else "Current settings:"
         await interaction.response.send_message(note, embed=settings_embed(settings),
                                                 ephemeral=True)

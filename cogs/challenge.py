@@ -10,10 +10,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import TutorBot
-from bot.bank import DIFFICULTIES, KINDS
+from bot.bank import DIFFICULTIES, KINDS, Problem
 from bot.core.errors import ChallengeError
-from bot.ui.choices import pack_choices
-from bot.ui.posts import missing_permissions, permission_names, post_challenge, publish_reveal
+from bot.store.records import Challenge
+from bot.ui.choices import PACK_OPTION_MAX, pack_choices
+from bot.ui.posts import missing_permissions, permission_names
 from bot.ui.replies import error_reply, ts
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ KIND_CHOICES = [app_commands.Choice(name=label, value=kind) for kind, label in K
 
 class ChallengeCog(commands.Cog):
     def __init__(self, bot: TutorBot) -> None:
-        self.bot = bot
+        self.tutor = bot.tutor
 
     @app_commands.command(name="challenge")
     @app_commands.guild_only()
@@ -32,11 +33,12 @@ class ChallengeCog(commands.Cog):
                            difficulty="Only problems of this difficulty",
                            kind="Only problems of this kind")
     @app_commands.choices(difficulty=DIFFICULTY_CHOICES, kind=KIND_CHOICES)
-    async def challenge(self, interaction: discord.Interaction[TutorBot], pack: str | None = None,
+    async def challenge(self, interaction: discord.Interaction[TutorBot],
+                        pack: app_commands.Range[str, 1, PACK_OPTION_MAX] | None = None,
                         difficulty: str | None = None, kind: str | None = None) -> None:
         """Post a timed multiple-choice problem in this channel."""
         assert interaction.guild is not None
-        settings = await self.bot.store.settings.get(interaction.guild.id)
+        settings = await self.tutor.settings.of(interaction.guild.id)
         channel = self.target_channel(interaction, settings.challenge_channel_id)
         missing = missing_permissions(channel, interaction.guild.me)
         if missing:
@@ -46,29 +48,27 @@ class ChallengeCog(commands.Cog):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            problem = await self.bot.service.choose_problem(
+            problem = await self.tutor.challenges.choose_problem(
                 interaction.guild.id, pack=pack, difficulty=difficulty, kind=kind)
-            challenge = await self.bot.service.start(
+            challenge = await self.tutor.challenges.start(
                 guild_id=interaction.guild.id, channel_id=channel.id,
                 starter_id=interaction.user.id, problem=problem, settings=settings,
-                now=self.bot.now())
+                now=self.tutor.clock())
         except ChallengeError as exc:
             await interaction.followup.send(error_reply(exc), ephemeral=True)
             return
-        try:
-            message = await post_challenge(self.bot, channel, challenge, problem)
-        except discord.HTTPException as exc:
-            await self.abandon(challenge.id)  # the channel must not stay blocked by it
-            await interaction.followup.send(self.post_failure(channel, exc), ephemeral=True)
-            return
-        await interaction.followup.send(
-            f"🚀 Challenge posted: {message.jump_url} (ends {ts(challenge.deadline)}).",
-            ephemeral=True)
+        await interaction.followup.send(await self.post(channel, challenge, problem),
+                                        ephemeral=True)
 
-    async def abandon(self, challenge_id: int) -> None:
-        now = self.bot.now()
-        await self.bot.service.close(challenge_id, now)
-        await self.bot.service.mark_revealed(challenge_id, now)
+    async def post(self, channel: Any, challenge: Challenge, problem: Problem) -> str:
+        """Posts the challenge and says where; a post Discord refused is abandoned, so the
+        channel is not blocked by a challenge nobody can see."""
+        try:
+            message = await self.tutor.poster.post(channel, challenge, problem)
+        except discord.HTTPException as exc:
+            await self.tutor.challenges.abandon(challenge.id, self.tutor.clock())
+            return self.post_failure(channel, exc)
+        return f"🚀 Challenge posted: {message.jump_url} (ends {ts(challenge.deadline)})."
 
     @staticmethod
     def post_failure(channel: Any, error: discord.HTTPException) -> str:
@@ -88,14 +88,16 @@ class ChallengeCog(commands.Cog):
     @challenge.autocomplete("pack")
     async def pack_autocomplete(self, interaction: discord.Interaction[TutorBot],
                                 current: str) -> list[app_commands.Choice[str]]:
-        return pack_choices(self.bot.bank, current)
+        return pack_choices(self.tutor.bank, current)
 
     @app_commands.command(name="challenge-stop")
     @app_commands.guild_only()
     async def stop(self, interaction: discord.Interaction[TutorBot]) -> None:
         """End this channel's challenge now and reveal the answer (starter or admin)."""
         assert interaction.guild is not None and interaction.channel_id is not None
-        challenge = await self.challenge_to_stop(interaction)
+        channels = await self.tutor.settings.challenge_channels(interaction.guild.id,
+                                                                interaction.channel_id)
+        challenge = await self.tutor.challenges.to_stop(channels, interaction.user.id)
         if challenge is None:
             await interaction.response.send_message("No challenge is running in this channel.",
                                                     ephemeral=True)
@@ -103,29 +105,14 @@ class ChallengeCog(commands.Cog):
         perms = getattr(interaction.user, "guild_permissions", None)
         is_admin = bool(perms and perms.manage_guild)
         try:
-            self.bot.service.authorize_stop(challenge, interaction.user.id, is_admin)
+            self.tutor.challenges.authorize_stop(challenge, interaction.user.id, is_admin)
         except ChallengeError as exc:
             await interaction.response.send_message(
                 f"{error_reply(exc)} It ends by itself {ts(challenge.deadline)}.", ephemeral=True)
             return
         await interaction.response.send_message("⏹️ Stopping the challenge and revealing the "
                                                 "answer.", ephemeral=True)
-        await publish_reveal(self.bot, challenge.id)  # its timer then finds nothing to do
-
-    async def challenge_to_stop(self, interaction: discord.Interaction[TutorBot]) -> Any:
-        """The member's own newest challenge here (or in the server's challenge channel),
-        else the newest one."""
-        assert interaction.guild is not None and interaction.channel_id is not None
-        settings = await self.bot.store.settings.get(interaction.guild.id)
-        channels = {interaction.channel_id}
-        if settings.challenge_channel_id is not None:
-            channels.add(settings.challenge_channel_id)
-        running = [c for channel in channels
-                   for c in await self.bot.store.challenges.open_in_channel(channel)]
-        if not running:
-            return None
-        mine = [c for c in running if c.starter_id == interaction.user.id]
-        return max(mine or running, key=lambda c: c.opened_at)
+        await self.tutor.poster.reveal(challenge.id)  # its timer then finds nothing to do
 
 
 async def setup(bot: TutorBot) -> None:

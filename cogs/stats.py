@@ -7,20 +7,19 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import TutorBot
+from bot.core.errors import UnknownPack
 from bot.core.periods import Period
 from bot.store import ALL_PACKS
-from bot.ui.choices import pack_choices
-from bot.ui.stats import PageButton, badges_embed, profile_embed, render_leaderboard
+from bot.ui.choices import PACK_OPTION_MAX, pack_choices
+from bot.ui.replies import error_reply
+from bot.ui.stats import badges_embed, profile_embed, render_leaderboard
 
 PERIOD_CHOICES = [app_commands.Choice(name=p.label, value=p.value) for p in Period]
 
 
 class StatsCog(commands.Cog):
     def __init__(self, bot: TutorBot) -> None:
-        self.bot = bot
-
-    async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(PageButton)
+        self.tutor = bot.tutor
 
     @app_commands.command(name="leaderboard")
     @app_commands.guild_only()
@@ -28,19 +27,25 @@ class StatsCog(commands.Cog):
                            pack="Only points from this pack")
     @app_commands.choices(period=PERIOD_CHOICES)
     async def leaderboard(self, interaction: discord.Interaction[TutorBot],
-                          period: str = Period.WEEK.value, pack: str | None = None) -> None:
+                          period: str = Period.WEEK.value,
+                          pack: app_commands.Range[str, 1, PACK_OPTION_MAX] | None = None
+                          ) -> None:
         """The server's top 10 and your own rank."""
         assert interaction.guild_id is not None
-        scope = pack if pack in self.bot.bank.packs else ALL_PACKS
-        embed, view = await render_leaderboard(self.bot, interaction.guild_id,
-                                               interaction.user.id, Period(period), scope, 0)
+        if pack is not None and pack not in self.tutor.bank.packs:
+            await interaction.response.send_message(error_reply(UnknownPack(pack)),
+                                                    ephemeral=True)
+            return
+        embed, view = await render_leaderboard(self.tutor, interaction.guild_id,
+                                               interaction.user.id, Period(period),
+                                               pack or ALL_PACKS, 0)
         # Private: "You" is always the reader's own rank, also as they page.
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
     @leaderboard.autocomplete("pack")
     async def pack_autocomplete(self, interaction: discord.Interaction[TutorBot],
                                 current: str) -> list[app_commands.Choice[str]]:
-        return pack_choices(self.bot.bank, current)
+        return pack_choices(self.tutor.bank, current)
 
     @app_commands.command(name="profile")
     @app_commands.guild_only()
@@ -50,9 +55,9 @@ class StatsCog(commands.Cog):
         """Points, accuracy by kind, streak, badges and what to practise next."""
         assert interaction.guild_id is not None
         who = member or interaction.user
-        profile = await self.bot.store.profiles.get(interaction.guild_id, who.id)
-        embed = profile_embed(profile, who.display_name, self.bot.service.catalogue,
-                              self.bot.bank)
+        profile = await self.tutor.progress.profile(interaction.guild_id, who.id)
+        embed = profile_embed(profile, who.display_name, self.tutor.challenges.catalogue,
+                              self.tutor.bank)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="badges")
@@ -60,10 +65,10 @@ class StatsCog(commands.Cog):
     async def badges(self, interaction: discord.Interaction[TutorBot]) -> None:
         """Every badge, earned and not yet earned."""
         assert interaction.guild_id is not None
-        profile = await self.bot.store.profiles.get(interaction.guild_id, interaction.user.id)
+        profile = await self.tutor.progress.profile(interaction.guild_id, interaction.user.id)
         earned = {badge for badge, _ in profile.badges}
         await interaction.response.send_message(
-            embed=badges_embed(self.bot.service.catalogue, earned), ephemeral=True)
+            embed=badges_embed(self.tutor.challenges.catalogue, earned), ephemeral=True)
 
 
 async def setup(bot: TutorBot) -> None:

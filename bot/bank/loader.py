@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from bot.bank import text
+from bot.bank import safe_yaml, text
 from bot.bank.model import (
     ATTEMPTS_RANGE,
     DEFAULT_ATTEMPTS,
@@ -28,6 +28,7 @@ from bot.bank.validate import (
     BADGE_KEYS,
     DEFAULT_KEYS,
     ID_PATTERN,
+    MAX_PROBLEMS,
     PACK_KEYS,
     PROBLEM_KEYS,
     TITLE_LIMIT,
@@ -50,7 +51,11 @@ BADGE_DESCRIPTION_LIMIT = 200  # shown in the private reply that announces the b
 
 def _plain(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int],
            sink: ErrorSink, duplicates: list[tuple[Any, ...]]) -> Any:
-    """Turns a composed YAML node into plain data, recording each value's line."""
+    """Turns a composed YAML node into plain data, recording each value's line.
+
+    Recursion is bounded by safe_yaml.MAX_DEPTH, and the tree has no shared nodes (aliases
+    are refused), so this costs time in proportion to the file.
+    """
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -59,7 +64,7 @@ def _plain(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], 
                 lines[path + ("?",)] = key_node.start_mark.line + 1
                 sink.add("keys must be plain text", path + ("?",))
                 continue
-            key = _scalar(key_node, path, lines, sink)
+            key = _scalar(key_node, path + ("?",), lines, sink)
             if key in out:
                 lines[path + (key,)] = key_node.start_mark.line + 1
                 duplicates.append(path + (key,))
@@ -74,10 +79,10 @@ def _plain(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], 
 def _scalar(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int],
             sink: ErrorSink) -> Any:
     try:
-        return yaml.safe_load(yaml.serialize(node))
-    except yaml.YAMLError:
+        return safe_yaml.scalar_value(node)
+    except safe_yaml.UnreadableValue as exc:
         lines[path] = node.start_mark.line + 1
-        sink.add(f"unsupported YAML tag {node.tag!r}; use plain text, numbers and lists", path)
+        sink.add(str(exc), path)
         return None
 
 
@@ -97,22 +102,22 @@ def read_yaml(path: Path, display: str) -> tuple[Any, ErrorSink]:
     lines: dict[tuple[Any, ...], int] = {}
     sink = ErrorSink(display, lines)
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 1 if mark is not None else None
-        sink.errors.append(PackError(display, f"YAML syntax: {exc.problem}", line=line))
+        node = safe_yaml.compose_pack(safe_yaml.read_pack_text(path))
+    except safe_yaml.PackFileError as exc:
+        sink.errors.append(PackError(display, exc.message, line=exc.line))
         return None, sink
-    except (OSError, UnicodeDecodeError) as exc:
-        sink.errors.append(PackError(display, f"cannot read: {exc}"))
-        return None, sink
-    if node is None:
+    if node is None or _empty_document(node):
         sink.errors.append(PackError(display, "file is empty"))
         return None, sink
     duplicates: list[tuple[Any, ...]] = []
     data = _plain(node, (), lines, sink, duplicates)
     _report_duplicates(sink, data, duplicates)
     return data, sink
+
+
+def _empty_document(node: yaml.Node) -> bool:
+    """`---` and nothing else: PyYAML composes it to an empty null scalar."""
+    return isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null") and not node.value
 
 
 def _defaults(sink: ErrorSink, raw: dict[str, Any]) -> tuple[int, int]:
@@ -144,7 +149,7 @@ def _badge(sink: ErrorSink, raw: Any, title: str) -> Badge:
 
 
 def _problem(sink: ErrorSink, raw: Any, index: int, pack_id: str, defaults: tuple[int, int],
-             scripts: set[str] | None) -> Problem | None:
+             scripts: dict[str, str | None] | None) -> Problem | None:
     path: tuple[Any, ...] = ("problems", index)
     if not isinstance(raw, dict):
         sink.add("must be a mapping", path, f"#{index + 1}", None)
@@ -155,7 +160,7 @@ def _problem(sink: ErrorSink, raw: Any, index: int, pack_id: str, defaults: tupl
     if "id" in raw and (not isinstance(raw["id"], str) or not ID_PATTERN.fullmatch(raw["id"])):
         sink.add("must be lower-case letters, digits and '-', at most 48", path + ("id",), pid,
                  "id")
-    if "kind" in raw and raw["kind"] not in KINDS:
+    if "kind" in raw and not (isinstance(raw["kind"], str) and raw["kind"] in KINDS):
         sink.add(f"unknown kind {raw['kind']!r} (one of: {', '.join(KINDS)})", path + ("kind",),
                  pid, "kind")
     if "difficulty" in raw and raw["difficulty"] not in DIFFICULTIES:
@@ -227,9 +232,9 @@ def load_pack(path: Path, display: str | None = None) -> Pack:
     path = path / PACK_FILE if path.is_dir() else path
     display = display or str(path)
     raw, sink = read_yaml(path, display)
-    if raw is not None and not isinstance(raw, dict):
+    if not isinstance(raw, dict) and not sink.errors:  # a list, a scalar, or `---` alone
         sink.add("the top level must be a mapping with id, title, badge and problems")
-    if sink.errors or raw is None:
+    if sink.errors or not isinstance(raw, dict):
         raise PackValidationError(sink.errors)
     check_keys(sink, raw, PACK_KEYS, ())
     pack_id = raw.get("id")
@@ -251,15 +256,36 @@ def load_pack(path: Path, display: str | None = None) -> Pack:
                 tuple(problems), path, MappingProxyType(id_lines))
 
 
-def _experiment_scripts(pack_dir: Path) -> set[str]:
+def _experiment_scripts(pack_dir: Path) -> dict[str, str | None]:
+    """Each experiments/*.py name, with why it is refused (None when it may run)."""
     folder = pack_dir / "experiments"
-    return {p.name for p in folder.glob("*.py")} if folder.is_dir() else set()
+    if not folder.is_dir():
+        return {}
+    real_pack = pack_dir.resolve()
+    return {script.name: _script_refusal(script, real_pack) for script in folder.glob("*.py")}
+
+
+def _script_refusal(script: Path, real_pack: Path) -> str | None:
+    # A link would let a pack run any file on the machine; follow it and look where it lands.
+    name = f"experiments/{script.name}"
+    try:
+        real = script.resolve(strict=True)
+    except (OSError, RuntimeError):  # a dangling link, or a loop of links
+        return f"{name} is not a file"
+    if not real.is_relative_to(real_pack):
+        return (f"{name} resolves to {real}, outside the pack folder; an experiment must be "
+                "a file inside it")
+    return None if real.is_file() else f"{name} is not a file"
 
 
 def _problems(sink: ErrorSink, raw: Any, pack_id: str, defaults: tuple[int, int],
-              scripts: set[str]) -> list[Problem]:
+              scripts: dict[str, str | None]) -> list[Problem]:
     if not isinstance(raw, list) or not raw:
         sink.add("must be a non-empty list of problems", ("problems",), None, "problems")
+        return []
+    if len(raw) > MAX_PROBLEMS:
+        sink.add(f"has {len(raw)} problems; a pack may have at most {MAX_PROBLEMS}: split it",
+                 ("problems",), None, "problems")
         return []
     problems: list[Problem] = []
     seen: dict[str, int] = {}

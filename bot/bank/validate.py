@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,10 @@ from bot.bank.model import (
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,47}")  # used with fullmatch
 TITLE_LIMIT = 80  # also used as a select-menu label and an autocomplete name
 SCRIPT_PATTERN = re.compile(r"[A-Za-z0-9_]+\.py")  # used with fullmatch
+# The badge asks for every problem of a pack; past this many, split the pack. The size limit
+# already bounds the work; this keeps a pack something a learner can finish (the shipped one
+# has 5) and keeps one file's error list readable.
+MAX_PROBLEMS = 200
 
 PACK_KEYS = {"id": True, "title": True, "summary": False, "badge": True, "defaults": False,
              "problems": True}
@@ -41,7 +46,15 @@ class PackError:
             parts.append(f"problem '{self.problem}'")
         if self.field is not None:
             parts.append(f"field '{self.field}'")
-        return ": ".join(parts) + f": {self.message}"
+        return _printable(": ".join(parts) + f": {self.message}")
+
+
+def _printable(text: str) -> str:
+    """Escapes control characters as repr does: pack text must not fake lines in the output
+    (or a CI annotation) nor move the terminal's cursor."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class PackValidationError(Exception):
@@ -159,7 +172,8 @@ def check_why_not(sink: ErrorSink, raw: dict[str, Any], path: tuple[Any, ...], p
 
 
 def check_experiment(sink: ErrorSink, raw: Any, path: tuple[Any, ...], pid: str,
-                     scripts: set[str] | None) -> None:
+                     scripts: dict[str, str | None] | None) -> None:
+    """`scripts` maps each experiments/*.py name to why it is refused, or None; None skips."""
     if not isinstance(raw, dict):
         sink.add("must be a mapping with 'script' and optional 'params'", path, pid, "experiment")
         return
@@ -168,8 +182,23 @@ def check_experiment(sink: ErrorSink, raw: Any, path: tuple[Any, ...], pid: str,
     if "script" in raw and (not isinstance(script, str) or not SCRIPT_PATTERN.fullmatch(script)):
         sink.add("must be a Python file name such as speedup.py", path + ("script",), pid,
                  "experiment.script")
-    elif scripts is not None and script is not None and script not in scripts:
-        sink.add(f"experiments/{script} does not exist", path + ("script",), pid,
-                 "experiment.script")
-    if not isinstance(raw.get("params", {}), dict):
+    elif scripts is not None and isinstance(script, str):
+        refusal = scripts.get(script, f"experiments/{script} does not exist")
+        if refusal is not None:
+            sink.add(refusal, path + ("script",), pid, "experiment.script")
+    params = raw.get("params", {})
+    if not isinstance(params, dict):
         sink.add("must be a mapping", path + ("params",), pid, "experiment.params")
+    elif not _json_ready(params):
+        sink.add("must hold only text, numbers, true/false, lists and mappings: the experiment "
+                 "gets them as JSON (quote a date to pass it as text)", path + ("params",), pid,
+                 "experiment.params")
+
+
+def _json_ready(value: Any) -> bool:
+    # The runner sends params to the child as JSON: a date or bytes would crash that run.
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -50,7 +50,7 @@ class Classmates:
         self.tasks: list[asyncio.Task[None]] = []
 
     async def notice(self, channel: Any) -> None:
-        for challenge in await self.bot.store.challenges.open_ones():
+        for challenge in await self.bot.tutor.challenges.open_challenges():
             if challenge.id in self.seen or challenge.message_id is None:
                 continue
             self.seen.add(challenge.id)
@@ -126,7 +126,7 @@ async def drive(env: Any, bot: TutorBot, preview: Any, channel: Any, group: Clas
             if state != last_state:  # posts from timers show without a manual refresh
                 last_state = state
                 await retry(preview.refresh)
-            if rounds is not None and await bot.store.challenges.closed_count() >= rounds:
+            if rounds is not None and await bot.tutor.challenges.closed_count() >= rounds:
                 await asyncio.sleep(0.5)
                 return
     finally:

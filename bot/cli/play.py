@@ -18,7 +18,9 @@ from typing import TextIO
 
 from bot.bank import Bank, Pack, Problem, load_bank
 from bot.bank.text import why_not_block
+from bot.config import clip
 from bot.core.errors import ChallengeClosed, ChallengeError, InvalidChoice
+from bot.core.progress import ProgressService
 from bot.core.rules import CoreRules
 from bot.core.scoring import hint_cost, policy
 from bot.core.service import ChallengeService
@@ -33,6 +35,7 @@ PLAYER = 1
 @dataclass
 class Round:
     service: ChallengeService
+    progress: ProgressService
     read_line: Callable[[], str]
     out: TextIO
     clock: Callable[[], float] = time.time
@@ -135,7 +138,7 @@ async def play_pack(rnd: Round, pack: Pack, settings: GuildSettings) -> None:
 
 
 async def show_summary(rnd: Round, score: int) -> None:
-    profile = await rnd.service.store.profiles.get(TERMINAL_GUILD, PLAYER)
+    profile = await rnd.progress.profile(TERMINAL_GUILD, PLAYER)
     rnd.say(f"\n━━ Round over: {score} points this round · {profile.points} in all · "
             f"streak {profile.streak} ━━")
     badges = rnd.service.badges([b for b, _ in profile.badges])
@@ -149,7 +152,8 @@ async def run_play(questions: Path, database: Path, pack_id: str | None, read_li
     pack = choose_pack(bank, pack_id)
     rules = CoreRules.for_bank(bank)
     store = await Store.open(database, rules)
-    rnd = Round(ChallengeService(store, bank, rules), read_line, out)
+    rnd = Round(ChallengeService(store, bank, rules), ProgressService(store, time.time),
+                read_line, out)
     settings = GuildSettings(TERMINAL_GUILD, scoring_mode="learning" if learning else "speed")
     try:
         await play_pack(rnd, pack, settings)
@@ -161,19 +165,36 @@ async def run_play(questions: Path, database: Path, pack_id: str | None, read_li
     return 0
 
 
+class UnknownPack(ValueError):
+    """--pack names no loaded pack; the message echoes it clipped and lists the known ones."""
+
+
 def choose_pack(bank: Bank, pack_id: str | None) -> Pack:
     if pack_id is None:
         return next(iter(bank))
     if pack_id not in bank.packs:
-        known = ", ".join(bank.packs)
-        raise SystemExit(f"no pack '{pack_id}' (known: {known})")
+        # Echoed as typed (case kept, so a wrong case shows), but escaped and clipped.
+        raise UnknownPack(f"no pack {clip(pack_id)} (known: {known_ids(list(bank.packs))})")
     return bank.packs[pack_id]
+
+
+def known_ids(ids: list[str], limit: int = 80) -> str:
+    """As many ids as fit in limit characters, then how many there are in all."""
+    shown: list[str] = []
+    for pack_id in ids:
+        if len(", ".join([*shown, pack_id])) > limit:
+            return ", ".join(shown) + f", … ({len(ids)} packs)"
+        shown.append(pack_id)
+    return ", ".join(shown)
 
 
 def main(questions: Path, database: Path, pack_id: str | None, learning: bool) -> int:
     try:
         return asyncio.run(run_play(questions, database, pack_id, sys.stdin.readline,
                                     sys.stdout, learning))
+    except UnknownPack as exc:
+        print(f"tutorbot play: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:  # Ctrl-C: answers given so far are already saved
         print("\nStopped.")
         return 130

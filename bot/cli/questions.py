@@ -1,4 +1,4 @@
-"""`tutorbot questions check|schema`: for pack authors."""
+"""`tutorbot questions check|schema|verify`: for pack authors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,24 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.bank import PackValidationError, load_bank
+from bot.bank.loader import pack_files
 from bot.bank.schema import pack_schema
+from bot.config import clip
+
+PATH_ECHO = 80  # keeps the refusal within one 200-character line
+
+
+def why_no_packs(path: Path) -> str | None:
+    """Why path holds no pack to load (one short phrase, path first), or None if it does."""
+    shown = clip(str(path), PATH_ECHO)
+    try:
+        if not path.exists():
+            return f"{shown} does not exist"
+        if not pack_files(path):
+            return f"{shown} holds no <pack>/pack.yaml"
+    except OSError as exc:  # a folder we may not list, a name too long for the system
+        return f"{shown} cannot be read ({exc.strerror})"
+    return None
 
 
 def check(path: Path, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import aiohttp
 import discord
@@ -27,13 +29,41 @@ async def run_on_discord(config: Config) -> None:
         await bot.start(config.discord_token)
 
 
-async def sync_commands(config: Config) -> int:
-    """Registers the slash commands: in DEV_GUILD_ID at once, or globally."""
-    bot = create_bot(config)
+async def sync_commands(config: Config) -> None:
+    """Registers the slash commands: in DEV_GUILD_ID at once, or globally.
+
+    The bot logs in with every command loaded but serves nothing: no reveal timer is armed,
+    so no message is edited while commands are registered.
+    """
+    bot = create_bot(config, serve=False)
     async with bot:
         await bot.login(config.discord_token)
         print(await bot.sync_commands())
+
+
+def on_discord(work: Callable[[], Coroutine[Any, Any, None]]) -> int:
+    """Runs work against Discord; what can go wrong there is one clear line, not a trace."""
+    try:
+        asyncio.run(work())
+    except discord.LoginFailure:
+        print("Discord refused the token in DISCORD_TOKEN: copy it again from the developer "
+              "portal (Bot → Reset Token).")
+        return 1
+    except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+        print(f"Cannot reach Discord ({unreachable(exc)}): check this machine's internet "
+              "connection.")
+        return 1
+    except discord.HTTPException as exc:
+        print(f"Discord refused the request: {exc.status} {exc.text[:200]}")
+        return 1
+    except KeyboardInterrupt:
+        pass
     return 0
+
+
+def unreachable(error: Exception) -> str:
+    host = getattr(error, "host", None)
+    return host if isinstance(host, str) else type(error).__name__
 
 
 def main_default(config: Config) -> int:
@@ -52,22 +82,11 @@ def main_run(config: Config) -> int:
         print("tutorbot run needs DISCORD_TOKEN (in .env or the environment). Without one, "
               "`tutorbot demo` shows the bot in a simulated Discord.")
         return 1
-    try:
-        asyncio.run(run_on_discord(config))
-    except discord.LoginFailure:
-        print("Discord refused the token in DISCORD_TOKEN: copy it again from the developer "
-              "portal (Bot → Reset Token).")
-        return 1
-    except aiohttp.ClientConnectorError as exc:
-        print(f"Cannot reach Discord ({exc.host}): check this machine's internet connection.")
-        return 1
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return on_discord(lambda: run_on_discord(config))
 
 
 def main_sync(config: Config) -> int:
     if not config.discord_token:
         print("Set DISCORD_TOKEN (in .env or the environment) to register commands.")
         return 1
-    return asyncio.run(sync_commands(config))
+    return on_discord(lambda: sync_commands(config))

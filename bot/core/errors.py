@@ -12,9 +12,9 @@ class ChallengeNotFound(ChallengeError):
 
 
 class ChallengeClosed(ChallengeError):
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, ended_at: float) -> None:
         super().__init__("the challenge is closed")
-        self.deadline = deadline
+        self.ended_at = ended_at  # the deadline, or earlier if it was stopped
 
 
 class AlreadySolved(ChallengeError):
@@ -50,6 +50,24 @@ class NotAllowed(ChallengeError):
 
 
 class UnknownProblem(ChallengeError):
-    def __init__(self, what: str) -> None:
-        super().__init__(what)
-        self.what = what
+    """A problem id that no loaded pack holds (a pack was removed, or a stale id)."""
+
+    def __init__(self, problem_id: str) -> None:
+        super().__init__(f"no problem called {problem_id!r} is loaded")
+        self.problem_id = problem_id
+
+
+class UnknownPack(ChallengeError):
+    """A pack name a member typed that no loaded pack has; it may be any text at all."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__("no pack with that name")
+        self.name = name
+
+
+class NoMatchingProblem(ChallengeError):
+    """The filters of a request leave no problem to pick."""
+
+    def __init__(self, pack: str | None, difficulty: str | None, kind: str | None) -> None:
+        super().__init__("no problem matches those filters")
+        self.pack, self.difficulty, self.kind = pack, difficulty, kind

@@ -14,7 +14,9 @@ from bot.core.errors import (
     ChallengeError,
     ChallengeNotFound,
     ChannelBusy,
+    NoMatchingProblem,
     NotAllowed,
+    UnknownPack,
     UnknownProblem,
 )
 from bot.core.rules import CoreRules
@@ -41,6 +43,12 @@ class HintResult:
 
 
 class ChallengeService:
+    """Every use case of a group challenge: pick, open, answer, hint, close, stop.
+
+    Callbacks call these methods and render what they return; only this class talks to the
+    store's challenge and answer repositories.
+    """
+
     def __init__(self, store: Store, bank: Bank, rules: CoreRules) -> None:
         self.store = store
         self.bank = bank
@@ -53,7 +61,7 @@ class ChallengeService:
     def problem_of(self, challenge: Challenge) -> Problem:
         problem = self.bank.problems.get(challenge.problem_id)
         if problem is None:
-            raise UnknownProblem(f"problem '{challenge.problem_id}' is no longer loaded")
+            raise UnknownProblem(challenge.problem_id)
         return problem
 
     def pick_problem(self, *, pack: str | None = None, difficulty: str | None = None,
@@ -65,13 +73,13 @@ class ChallengeService:
         pack before any comes back.
         """
         if pack is not None and pack not in self.bank.packs:
-            raise UnknownProblem(f"no pack called '{pack}'")
+            raise UnknownPack(pack)
         matching = [p for p in self.bank.problems.values()
                     if (pack is None or p.pack_id == pack)
                     and (difficulty is None or p.difficulty == difficulty)
                     and (kind is None or p.kind == kind)]
         if not matching:
-            raise UnknownProblem("no problem matches those filters")
+            raise NoMatchingProblem(pack, difficulty, kind)
         fresh = [p for p in matching if p.id not in recent]
         if fresh:
             return (rng or random).choice(fresh)
@@ -109,7 +117,13 @@ class ChallengeService:
 
     async def answer(self, challenge_id: int, member_id: int, choice: str, now: float,
                      submission_id: str) -> AnswerResult:
-        """Records one answer, committed before this returns; raises a ChallengeError."""
+        """Records one answer, committed before this returns; raises a ChallengeError.
+
+        The whole click is one transaction, run by the store's group commit
+        (`AnswerRecorder._record_one` in bot/store/answers.py). Inside it the store applies
+        this core's rules (`CoreRules` in bot/core/rules.py: judge, streak, periods, badges)
+        to committed state, so two clicks can never both count.
+        """
         submission = Submission(challenge_id, member_id, choice, now, submission_id)
         try:
             return await self.store.answers.record(submission)
@@ -128,25 +142,61 @@ class ChallengeService:
         first = await self.store.challenges.record_hint(challenge_id, member_id, now)
         return HintResult(problem, hint_cost(challenge.difficulty, policy_of(challenge)), first)
 
+    async def attach_message(self, challenge_id: int, message_id: int) -> None:
+        """Remembers the post of a challenge, so its reveal can edit it after a restart."""
+        await self.store.challenges.set_message(challenge_id, message_id)
+
     async def close(self, challenge_id: int, now: float) -> Reveal | None:
-        """Closes the challenge exactly once; returns the reveal to the one caller that did."""
+        """Stops answers counting, exactly once; the one caller that closed it gets the
+        summary to show, every other caller None."""
         if not await self.store.challenges.close(challenge_id, now):
             return None
         log.info("challenge %d closed", challenge_id)
-        return await self.store.challenges.reveal(challenge_id)
+        return await self.store.challenges.reveal_summary(challenge_id)
 
-    async def close_for_reveal(self, challenge_id: int, now: float) -> Reveal | None:
-        """The reveal still to be shown: closing the challenge if needed, or None if shown."""
-        reveal = await self.close(challenge_id, now)
-        if reveal is not None:
-            return reveal
+    async def unshown_reveal(self, challenge_id: int, now: float) -> Reveal | None:
+        """The summary still to be shown: closing the challenge if needed; None once shown."""
+        summary = await self.close(challenge_id, now)
+        if summary is not None:
+            return summary
         challenge = await self.get(challenge_id)
         if challenge.revealed_at is not None:
             return None
-        return await self.store.challenges.reveal(challenge_id)
+        return await self.store.challenges.reveal_summary(challenge_id)
 
     async def mark_revealed(self, challenge_id: int, now: float) -> None:
+        """Records that the reveal was shown (or can never be), so start-up won't redo it."""
         await self.store.challenges.mark_revealed(challenge_id, now)
+
+    async def abandon(self, challenge_id: int, now: float) -> None:
+        """A challenge whose post failed: closed and marked shown, so it blocks no channel."""
+        await self.close(challenge_id, now)
+        await self.mark_revealed(challenge_id, now)
+
+    async def open_challenges(self) -> list[Challenge]:
+        """Every challenge still taking answers, soonest deadline first."""
+        return await self.store.challenges.open_ones()
+
+    async def unfinished_reveals(self) -> list[Challenge]:
+        """Closed challenges whose reveal a crash or a failed edit left unshown."""
+        return await self.store.challenges.unrevealed()
+
+    async def closed_count(self) -> int:
+        return await self.store.challenges.closed_count()
+
+    async def is_running(self, guild_id: int, problem_id: str) -> bool:
+        """Whether this problem is a challenge still taking answers in the server."""
+        return await self.store.challenges.live_problem(guild_id, problem_id)
+
+    async def to_stop(self, channel_ids: set[int], requester_id: int) -> Challenge | None:
+        """What /challenge-stop ends: the requester's own newest open challenge in these
+        channels, else the newest one; None if none is open."""
+        running = [c for channel in sorted(channel_ids)
+                   for c in await self.store.challenges.open_in_channel(channel)]
+        if not running:
+            return None
+        mine = [c for c in running if c.starter_id == requester_id]
+        return max(mine or running, key=lambda c: c.opened_at)
 
     @staticmethod
     def authorize_stop(challenge: Challenge, requester_id: int, is_admin: bool) -> None:

@@ -1,4 +1,5 @@
-"""The store: SQLite through one aiosqlite connection. All SQL of the project lives here."""
+"""The store: SQLite through one connection on its own thread. All SQL of the project
+lives here."""
 
 from __future__ import annotations
 

@@ -117,7 +117,8 @@ class AnswerRecorder:
         total, streak = self._update_member(conn, challenge, sub, verdict, progress.hint_used)
         badges: tuple[str, ...] = ()
         if verdict.correct:
-            self._record_points(conn, challenge, sub, verdict.points)
+            _mark_solved(conn, challenge, sub)  # before the badges: pack mastery counts it
+            self._add_points(conn, challenge, sub, verdict.points)
             badges = self._award_badges(conn, challenge, sub, verdict)
         return AnswerResult(challenge, verdict, total, streak, badges)
 
@@ -145,12 +146,9 @@ class AnswerRecorder:
                 (challenge.guild_id, sub.member_id, challenge.kind, int(verdict.correct)))
         return total, streak
 
-    def _record_points(self, conn: sqlite3.Connection, challenge: Challenge, sub: Submission,
-                       points: int) -> None:
-        conn.execute("INSERT OR IGNORE INTO solved (guild_id, member_id, problem_id, pack_id,"
-                     " solved_at) VALUES (?, ?, ?, ?, ?)",
-                     (challenge.guild_id, sub.member_id, challenge.problem_id, challenge.pack_id,
-                      sub.now))
+    def _add_points(self, conn: sqlite3.Connection, challenge: Challenge, sub: Submission,
+                    points: int) -> None:
+        """Adds the points to each leaderboard they count in: every period, all packs, this one."""
         if points <= 0:
             return
         rows = [(challenge.guild_id, scope, period, sub.member_id, points)
@@ -170,6 +168,14 @@ class AnswerRecorder:
             " challenge_id) VALUES (?, ?, ?, ?, ?)",
             [(challenge.guild_id, sub.member_id, b, sub.now, challenge.id) for b in earned])
         return tuple(earned)
+
+
+def _mark_solved(conn: sqlite3.Connection, challenge: Challenge, sub: Submission) -> None:
+    """Counts the problem solved by the member, once however often they solve it again."""
+    conn.execute("INSERT OR IGNORE INTO solved (guild_id, member_id, problem_id, pack_id,"
+                 " solved_at) VALUES (?, ?, ?, ?, ?)",
+                 (challenge.guild_id, sub.member_id, challenge.problem_id, challenge.pack_id,
+                  sub.now))
 
 
 def _replayed(conn: sqlite3.Connection, sub: Submission,

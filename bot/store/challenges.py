@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import astuple, fields
+from dataclasses import fields
 
 from bot.store.db import Database
 from bot.store.records import Challenge, ChallengeMissing, MemberProgress, NewChallenge, Reveal
 from bot.store.rows import challenge_from_row
 
-NEW_COLUMNS = ", ".join(f.name for f in fields(NewChallenge))
+# Only NewChallenge's own fields: a Challenge passed in would otherwise write its id too.
+NEW_FIELDS = tuple(f.name for f in fields(NewChallenge))
+INSERT_NEW = (f"INSERT INTO challenges ({', '.join(NEW_FIELDS)})"
+              f" VALUES ({', '.join('?' * len(NEW_FIELDS))})")
 
 
 class ChallengeRepo:
@@ -25,55 +28,54 @@ class ChallengeRepo:
         return await self.db.run(lambda c: get_challenge(c, challenge_id))
 
     async def set_message(self, challenge_id: int, message_id: int) -> None:
-        await self.db.conn.execute("UPDATE challenges SET message_id = ? WHERE id = ?",
-                                   (message_id, challenge_id))
+        await self.db.execute("UPDATE challenges SET message_id = ? WHERE id = ?",
+                              (message_id, challenge_id))
 
     async def close(self, challenge_id: int, now: float) -> bool:
         """Closes the challenge; True only for the one call that closed it."""
-        cursor = await self.db.conn.execute(
+        changed = await self.db.execute(
             "UPDATE challenges SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
             (now, challenge_id))
-        return cursor.rowcount == 1
+        return changed == 1
 
     async def open_ones(self) -> list[Challenge]:
-        rows = await self.db.conn.execute_fetchall(
+        rows = await self.db.fetchall(
             "SELECT * FROM challenges WHERE closed_at IS NULL ORDER BY deadline")
         return [challenge_from_row(r) for r in rows]
 
     async def unrevealed(self) -> list[Challenge]:
         """Closed challenges whose post was never turned into the reveal."""
-        rows = await self.db.conn.execute_fetchall(
+        rows = await self.db.fetchall(
             "SELECT * FROM challenges WHERE closed_at IS NOT NULL AND revealed_at IS NULL")
         return [challenge_from_row(r) for r in rows]
 
     async def mark_revealed(self, challenge_id: int, now: float) -> None:
-        await self.db.conn.execute("UPDATE challenges SET revealed_at = ? WHERE id = ?",
-                                   (now, challenge_id))
+        await self.db.execute("UPDATE challenges SET revealed_at = ? WHERE id = ?",
+                              (now, challenge_id))
 
     async def recent_problems(self, guild_id: int, limit: int = 50) -> list[str]:
         """Problem ids posted in the server, most recent first, each once."""
-        rows = await self.db.conn.execute_fetchall(
+        rows = await self.db.fetchall(
             "SELECT problem_id FROM challenges WHERE guild_id = ? GROUP BY problem_id"
             " ORDER BY max(id) DESC LIMIT ?", (guild_id, limit))
         return [r[0] for r in rows]
 
     async def live_problem(self, guild_id: int, problem_id: str) -> bool:
         """Whether a challenge of this problem is still running in the server."""
-        rows = await self.db.conn.execute_fetchall(
+        row = await self.db.fetchone(
             "SELECT 1 FROM challenges WHERE guild_id = ? AND problem_id = ? AND closed_at IS NULL"
             " LIMIT 1", (guild_id, problem_id))
-        return bool(rows)
+        return row is not None
 
     async def closed_count(self) -> int:
-        rows = list(await self.db.conn.execute_fetchall(
-            "SELECT count(*) FROM challenges WHERE closed_at IS NOT NULL"))
-        return int(rows[0][0])
+        row = await self.db.fetchone("SELECT count(*) FROM challenges WHERE closed_at IS NOT NULL")
+        return int(row[0]) if row else 0
 
     async def progress(self, challenge_id: int, member_id: int) -> MemberProgress:
         return await self.db.run(lambda c: member_progress(c, challenge_id, member_id))
 
     async def open_in_channel(self, channel_id: int) -> list[Challenge]:
-        rows = await self.db.conn.execute_fetchall(
+        rows = await self.db.fetchall(
             "SELECT * FROM challenges WHERE channel_id = ? AND closed_at IS NULL", (channel_id,))
         return [challenge_from_row(r) for r in rows]
 
@@ -81,8 +83,9 @@ class ChallengeRepo:
         """Marks the hint seen; True the first time (when it costs points)."""
         return await self.db.transaction(lambda c: _record_hint(c, challenge_id, member_id, now))
 
-    async def reveal(self, challenge_id: int) -> Reveal:
-        return await self.db.run(lambda c: _reveal(c, challenge_id))
+    async def reveal_summary(self, challenge_id: int) -> Reveal:
+        """What the reveal shows: the answer spread, solvers, first solver and badges."""
+        return await self.db.run(lambda c: _summary(c, challenge_id))
 
 
 def get_challenge(conn: sqlite3.Connection, challenge_id: int) -> Challenge:
@@ -99,9 +102,7 @@ def _open(conn: sqlite3.Connection, new: NewChallenge, exclusive: bool) -> Chall
                             (new.channel_id, new.opened_at)).fetchone()
         if busy is not None:
             return int(busy[0])
-    placeholders = ", ".join("?" * len(fields(NewChallenge)))
-    cursor = conn.execute(f"INSERT INTO challenges ({NEW_COLUMNS}) VALUES ({placeholders})",
-                          astuple(new))
+    cursor = conn.execute(INSERT_NEW, tuple(getattr(new, name) for name in NEW_FIELDS))
     return get_challenge(conn, int(cursor.lastrowid or 0))
 
 
@@ -126,7 +127,7 @@ def _record_hint(conn: sqlite3.Connection, challenge_id: int, member_id: int, no
     return True
 
 
-def _reveal(conn: sqlite3.Connection, challenge_id: int) -> Reveal:
+def _summary(conn: sqlite3.Connection, challenge_id: int) -> Reveal:
     challenge = get_challenge(conn, challenge_id)
     spread = dict.fromkeys(challenge.letters, 0)
     for choice, count in conn.execute(

@@ -1,21 +1,23 @@
-"""The one long-lived aiosqlite connection: pragmas, migrations, and transactions."""
+"""The one long-lived SQLite connection: its thread, pragmas, migrations, and transactions."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
-from typing import TypeVar
-
-import aiosqlite
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Params = Sequence[Any] | Mapping[str, Any]
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
+CLOSED = "Cannot operate on a closed database."
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -33,11 +35,20 @@ def migrations() -> list[tuple[int, str, str]]:
 
 
 class Database:
-    """Owns the connection. SQL runs on aiosqlite's thread, one transaction at a time."""
+    """Owns one connection and the one thread that ever touches it.
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
-        self.conn = conn
+    Every call is queued to that thread and runs alone, in order, so a function handed to
+    run() or transaction() never races other SQL and the event loop never blocks on disk.
+    The thread is an executor's: at interpreter exit it finishes what is queued and ends,
+    so a Database nobody closed cannot keep the process alive.
+    """
+
+    def __init__(self, executor: ThreadPoolExecutor, conn: sqlite3.Connection,
+                 path: Path) -> None:
+        self._executor = executor
+        self._conn = conn
         self.path = path
+        self._closed = False
 
     @classmethod
     async def open(cls, path: Path | str, synchronous: str = "FULL") -> Database:
@@ -46,27 +57,56 @@ class Database:
         path = Path(path)
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a batch is one transaction.
-        conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        db = cls(conn, path)
-        await db.run(lambda c: _configure(c, synchronous.upper()))
-        version = await db.run(_migrate)
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        try:
+            # Connected on its own thread: sqlite3's same-thread check then guards the rule.
+            conn = await asyncio.wrap_future(executor.submit(_connect, path))
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        db = cls(executor, conn, path)
+        try:
+            await db.run(lambda c: _configure(c, synchronous.upper()))
+            version = await db.run(_migrate)
+        except BaseException:
+            await db.close()
+            raise
         log.info("database %s ready at schema version %d", path, version)
         return db
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Runs fn on the connection's own thread: a whole transaction in one hop.
+        """Runs fn(connection) on the connection's thread: a whole unit of work in one hop.
 
-        aiosqlite serialises everything through that thread, so fn never races other SQL.
+        Cancelling the caller before fn starts means fn never runs; once started, it finishes.
         """
-        return await self.conn._execute(fn, self.conn._conn)
+        if self._closed:
+            raise sqlite3.ProgrammingError(CLOSED)
+        return await asyncio.wrap_future(self._executor.submit(fn, self._conn))
 
     async def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Runs fn inside BEGIN IMMEDIATE ... COMMIT, rolled back if it raises."""
         return await self.run(lambda c: in_transaction(c, fn))
 
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """One statement, committed on its own; returns how many rows it changed."""
+        return await self.run(lambda c: c.execute(sql, params).rowcount)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        return await self.run(lambda c: c.execute(sql, params).fetchall())
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = await self.run(lambda c: c.execute(sql, params).fetchone())
+        return row
+
     async def close(self) -> None:
-        await self.conn.close()
+        """Closes the connection once every call already queued has run; again, does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        closing = self._executor.submit(self._conn.close)
+        self._executor.shutdown(wait=False)  # the close above still runs; then the thread ends
+        # Shielded: a caller cancelled mid-close must not cancel the close itself.
+        await asyncio.shield(asyncio.wrap_future(closing))
 
 
 def in_transaction(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -79,6 +119,13 @@ def in_transaction(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], 
             conn.execute("ROLLBACK")
         raise
     return result
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a batch is one transaction.
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    return conn
 
 
 def _configure(conn: sqlite3.Connection, synchronous: str) -> None:

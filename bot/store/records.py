@@ -9,9 +9,10 @@ class ChallengeMissing(LookupError):
     """No challenge has this id."""
 
 
-@dataclass(frozen=True)
-class Challenge:
-    id: int
+@dataclass(frozen=True, kw_only=True)
+class NewChallenge:
+    """What opening a challenge writes: every column chosen when it is posted."""
+
     guild_id: int
     channel_id: int
     problem_id: str
@@ -25,7 +26,14 @@ class Challenge:
     deadline: float
     scoring_mode: str
     hint_cost_percent: int
-    starter_id: int = 0
+    starter_id: int = 0  # 0: nobody in particular (the column's default too)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Challenge(NewChallenge):
+    """A stored challenge: what was opened, plus its id and what happened to it since."""
+
+    id: int
     message_id: int | None = None
     closed_at: float | None = None
     answered_count: int = 0
@@ -42,24 +50,6 @@ class Challenge:
     def ended_at(self) -> float:
         """When answers stopped counting: the deadline, or earlier if stopped."""
         return self.deadline if self.closed_at is None else min(self.closed_at, self.deadline)
-
-
-@dataclass(frozen=True)
-class NewChallenge:
-    guild_id: int
-    channel_id: int
-    problem_id: str
-    pack_id: str
-    kind: str
-    difficulty: str
-    answer: str
-    letters: str
-    attempts_allowed: int
-    opened_at: float
-    deadline: float
-    scoring_mode: str
-    hint_cost_percent: int
-    starter_id: int
 
 
 @dataclass(frozen=True)

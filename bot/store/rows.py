@@ -1,30 +1,34 @@
-"""Turning rows into records."""
+"""Turning rows into records, column by field name, so a new field needs no new mapping."""
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import fields
+from typing import Any, get_type_hints
 
 from bot.store.records import Challenge, GuildSettings
 
+Columns = tuple[tuple[str, bool], ...]  # (field and column name, stored as 0/1 but a bool)
+
+
+def columns(record: type[Any]) -> Columns:
+    """The columns a record reads: one per field, each named as its field."""
+    hints = get_type_hints(record)  # real types: the records module postpones annotations
+    return tuple((f.name, hints[f.name] is bool) for f in fields(record) if f.init)
+
+
+def values(row: sqlite3.Row, wanted: Columns) -> dict[str, Any]:
+    # SQLite has no boolean type: a bool field comes back as 0 or 1.
+    return {name: bool(row[name]) if flag else row[name] for name, flag in wanted}
+
+
+CHALLENGE_COLUMNS = columns(Challenge)
+SETTINGS_COLUMNS = columns(GuildSettings)
+
 
 def challenge_from_row(row: sqlite3.Row) -> Challenge:
-    return Challenge(
-        id=row["id"], guild_id=row["guild_id"], channel_id=row["channel_id"],
-        problem_id=row["problem_id"], pack_id=row["pack_id"], kind=row["kind"],
-        difficulty=row["difficulty"], answer=row["answer"], letters=row["letters"],
-        attempts_allowed=row["attempts_allowed"], opened_at=row["opened_at"],
-        deadline=row["deadline"], scoring_mode=row["scoring_mode"],
-        hint_cost_percent=row["hint_cost_percent"], starter_id=row["starter_id"],
-        message_id=row["message_id"], closed_at=row["closed_at"],
-        answered_count=row["answered_count"], revealed_at=row["revealed_at"],
-    )
+    return Challenge(**values(row, CHALLENGE_COLUMNS))
 
 
 def settings_from_row(row: sqlite3.Row) -> GuildSettings:
-    return GuildSettings(
-        guild_id=row["guild_id"], challenge_channel_id=row["challenge_channel_id"],
-        time_limit=row["time_limit"], scoring_mode=row["scoring_mode"],
-        hint_cost_percent=row["hint_cost_percent"],
-        multiple_per_channel=bool(row["multiple_per_channel"]),
-        discussion_thread=bool(row["discussion_thread"]),
-    )
+    return GuildSettings(**values(row, SETTINGS_COLUMNS))

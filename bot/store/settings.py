@@ -7,10 +7,13 @@ from typing import Any
 
 from bot.store.db import Database
 from bot.store.records import GuildSettings
-from bot.store.rows import settings_from_row
+from bot.store.rows import SETTINGS_COLUMNS, settings_from_row
 
-SETTING_COLUMNS = ("challenge_channel_id", "time_limit", "scoring_mode", "hint_cost_percent",
-                   "multiple_per_channel", "discussion_thread")
+# Every field but the key is a setting a server may change.
+SETTING_COLUMNS = tuple(name for name, _ in SETTINGS_COLUMNS if name != "guild_id")
+UPSERT = (f"INSERT INTO guild_settings (guild_id, {', '.join(SETTING_COLUMNS)})"
+          f" VALUES (?{', ?' * len(SETTING_COLUMNS)}) ON CONFLICT (guild_id) DO UPDATE SET "
+          + ", ".join(f"{c} = excluded.{c}" for c in SETTING_COLUMNS))
 
 
 class SettingsRepo:
@@ -18,9 +21,9 @@ class SettingsRepo:
         self.db = db
 
     async def get(self, guild_id: int) -> GuildSettings:
-        rows = list(await self.db.conn.execute_fetchall(
-            "SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,)))
-        return settings_from_row(rows[0]) if rows else GuildSettings(guild_id)
+        row = await self.db.fetchone("SELECT * FROM guild_settings WHERE guild_id = ?",
+                                     (guild_id,))
+        return settings_from_row(row) if row else GuildSettings(guild_id)
 
     async def update(self, guild_id: int, **changes: Any) -> GuildSettings:
         unknown = set(changes) - set(SETTING_COLUMNS)
@@ -28,10 +31,5 @@ class SettingsRepo:
             raise ValueError(f"unknown settings: {sorted(unknown)}")
         settings = replace(await self.get(guild_id), **changes)
         values = asdict(settings)
-        columns = ", ".join(SETTING_COLUMNS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in SETTING_COLUMNS)
-        await self.db.conn.execute(
-            f"INSERT INTO guild_settings (guild_id, {columns}) VALUES (?{', ?' * 6})"
-            f" ON CONFLICT (guild_id) DO UPDATE SET {updates}",
-            (guild_id, *(values[c] for c in SETTING_COLUMNS)))
+        await self.db.execute(UPSERT, (guild_id, *(values[c] for c in SETTING_COLUMNS)))
         return settings

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, cast
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from bot.core.errors import ChallengeError
+from bot.ui.context import Tutor, tutor_of
 from bot.ui.replies import answer_reply, error_reply
-
-if TYPE_CHECKING:
-    from bot.app import TutorBot
 
 log = logging.getLogger(__name__)
 
@@ -30,19 +29,19 @@ class SafeButton(discord.ui.DynamicItem[discord.ui.Button], template=r"tutor:nev
     """Base of our buttons: rule errors become a private sentence, the rest the error handler."""
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        bot: TutorBot = interaction.client
         try:
-            await self.handle(interaction, bot)
+            await self.handle(interaction, tutor_of(interaction))
         except ChallengeError as exc:
             await interaction.response.send_message(error_reply(exc), ephemeral=True)
         except Exception as exc:  # noqa: BLE001 - handed to the tree's error handler below
-            await bot.tree.on_error(interaction, ComponentError(self.custom_id, exc))
+            tree = cast(commands.Bot, interaction.client).tree
+            await tree.on_error(interaction, ComponentError(self.custom_id, exc))
 
-    async def handle(self, interaction: discord.Interaction[Any], bot: TutorBot) -> None:
+    async def handle(self, interaction: discord.Interaction[Any], tutor: Tutor) -> None:
         raise NotImplementedError
 
 
-class AnswerButton(SafeButton, template=r"tutor:answer:(?P<cid>\d+):(?P<choice>[A-E])"):
+class AnswerButton(SafeButton, template=r"tutor:answer:(?P<cid>\d{1,18}):(?P<choice>[A-E])"):
     def __init__(self, challenge_id: int, choice: str, *,
                  style: discord.ButtonStyle = discord.ButtonStyle.primary,
                  disabled: bool = False) -> None:
@@ -57,16 +56,16 @@ class AnswerButton(SafeButton, template=r"tutor:answer:(?P<cid>\d+):(?P<choice>[
                              item: discord.ui.Item[Any], match: re.Match[str]) -> AnswerButton:
         return cls(int(match["cid"]), match["choice"])
 
-    async def handle(self, interaction: discord.Interaction[Any], bot: TutorBot) -> None:
-        result = await bot.service.answer(self.challenge_id, interaction.user.id, self.choice,
-                                          bot.now(), str(interaction.id))
-        badges = bot.service.badges(result.new_badges)
+    async def handle(self, interaction: discord.Interaction[Any], tutor: Tutor) -> None:
+        result = await tutor.challenges.answer(self.challenge_id, interaction.user.id,
+                                               self.choice, tutor.clock(), str(interaction.id))
+        badges = tutor.challenges.badges(result.new_badges)
         await interaction.response.send_message(answer_reply(result, badges), ephemeral=True)
         if not result.replayed:
-            bot.answered.touch(result.challenge.id)
+            tutor.poster.answered(result.challenge.id)
 
 
-class HintButton(SafeButton, template=r"tutor:hint:(?P<cid>\d+)"):
+class HintButton(SafeButton, template=r"tutor:hint:(?P<cid>\d{1,18})"):
     def __init__(self, challenge_id: int, *, disabled: bool = False) -> None:
         super().__init__(discord.ui.Button(
             label="Hint", emoji="💡", style=discord.ButtonStyle.secondary, disabled=disabled,
@@ -78,8 +77,8 @@ class HintButton(SafeButton, template=r"tutor:hint:(?P<cid>\d+)"):
                              item: discord.ui.Item[Any], match: re.Match[str]) -> HintButton:
         return cls(int(match["cid"]))
 
-    async def handle(self, interaction: discord.Interaction[Any], bot: TutorBot) -> None:
-        hint = await bot.service.hint(self.challenge_id, interaction.user.id, bot.now())
+    async def handle(self, interaction: discord.Interaction[Any], tutor: Tutor) -> None:
+        hint = await tutor.challenges.hint(self.challenge_id, interaction.user.id, tutor.clock())
         text = f"💡 **Hint:** {hint.problem.hint}"
         if hint.cost:
             text += f"\n*Seeing it lowers your points on this problem by {hint.cost}.*"

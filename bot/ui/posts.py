@@ -1,26 +1,32 @@
-"""Posting a challenge, keeping its "N answered" line fresh, and revealing it."""
+"""The public life of a challenge post: posting it, keeping "N answered" fresh, revealing it."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
 
 import discord
 
 from bot.bank import Problem
 from bot.core.challenge import policy_of
 from bot.core.scoring import hint_cost
+from bot.core.service import ChallengeService
+from bot.core.settings import SettingsService
 from bot.store.records import Challenge, Reveal
+from bot.tasks import AnsweredCounter, Clock, DeadlineTimers
 from bot.ui.challenge import challenge_embed, challenge_view, reveal_embed
 from bot.ui.replies import permission_label
-
-if TYPE_CHECKING:
-    from bot.app import TutorBot
 
 log = logging.getLogger(__name__)
 
 # What the bot needs in a channel to post a challenge and reveal it later.
 REQUIRED_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "read_message_history")
+REVEAL_RETRY_S = 30.0
+
+ChannelGetter = Callable[[int, int], discord.PartialMessageable]  # (channel id, guild id)
+ExtraItems = Callable[[Challenge], Sequence[discord.ui.Item[Any]]]
 
 
 def missing_permissions(channel: Any, me: discord.Member) -> list[str]:
@@ -37,85 +43,119 @@ def embed_for(challenge: Challenge, problem: Problem) -> discord.Embed:
                                                          policy_of(challenge)))
 
 
-async def post_challenge(bot: TutorBot, channel: discord.abc.Messageable, challenge: Challenge,
-                         problem: Problem) -> discord.Message:
-    """Posts the challenge and arms its reveal; the row exists before the buttons do."""
-    message = await channel.send(embed=embed_for(challenge, problem),
-                                 view=challenge_view(challenge))
-    await bot.store.challenges.set_message(challenge.id, message.id)
-    bot.reveals.arm(challenge.id, challenge.deadline)
-    return message
+class ChallengePoster:
+    """Owns every challenge post: its reveal timer, its "N answered" edits, and its reveal.
 
-
-def message_of(bot: TutorBot, challenge: Challenge) -> discord.PartialMessage | None:
-    if challenge.message_id is None:
-        return None
-    channel = bot.get_partial_messageable(challenge.channel_id, guild_id=challenge.guild_id)
-    return channel.get_partial_message(challenge.message_id)
-
-
-async def refresh_post(bot: TutorBot, challenge_id: int) -> None:
-    challenge = await bot.service.get(challenge_id)
-    message = message_of(bot, challenge)
-    if message is None or challenge.closed_at is not None:
-        return
-    await message.edit(embed=embed_for(challenge, bot.service.problem_of(challenge)))
-
-
-REVEAL_RETRY_S = 30.0
-
-
-async def publish_reveal(bot: TutorBot, challenge_id: int) -> None:
-    """Closes the challenge (exactly once) and turns its post into the reveal.
-
-    The reveal counts as shown only once the edit succeeded; a failed edit is retried, and
-    one interrupted by a restart is redone at start-up.
+    Built in setup_hook from explicit parts; it never sees the bot itself.
     """
-    if challenge_id in bot.revealing:  # the timer and /challenge-stop may meet here
-        return
-    bot.revealing.add(challenge_id)
-    try:
-        reveal = await bot.service.close_for_reveal(challenge_id, bot.now())
-        if reveal is not None:
-            await show_reveal(bot, reveal)
-    finally:
-        bot.revealing.discard(challenge_id)
 
+    def __init__(self, service: ChallengeService, settings: SettingsService, clock: Clock,
+                 timers: DeadlineTimers, counter: AnsweredCounter, channel: ChannelGetter,
+                 reveal_extras: Sequence[ExtraItems] = ()) -> None:
+        self.service, self.settings, self.clock = service, settings, clock
+        self.timers, self.counter, self.channel = timers, counter, channel
+        self.reveal_extras = tuple(reveal_extras)  # e.g. the "Why? (run it)" button
+        self._revealing: set[int] = set()  # reveals being shown right now
 
-async def show_reveal(bot: TutorBot, reveal: Reveal) -> None:
-    challenge = reveal.challenge
-    bot.answered.forget(challenge.id)
-    message = message_of(bot, challenge)
-    if message is None:  # never posted (a failed post, or the terminal's practice)
-        await bot.service.mark_revealed(challenge.id, bot.now())
-        return
-    problem = bot.service.problem_of(challenge)
-    badges = [(member, badge) for member, badge_id in reveal.badges
-              if (badge := bot.service.catalogue.get(badge_id)) is not None]
-    extras = [item for make in bot.reveal_extras for item in make(challenge)]
-    try:
-        await message.edit(embeds=[embed_for(challenge, problem),
-                                   reveal_embed(reveal, problem, badges)],
-                           view=challenge_view(challenge, closed=True, extras=extras))
-    except (discord.NotFound, discord.Forbidden) as exc:  # deleted, or access lost: give up
-        log.warning("challenge %d cannot be revealed in channel %d: %s", challenge.id,
-                    challenge.channel_id, exc)
-    except discord.HTTPException as exc:
-        log.warning("revealing challenge %d failed (%s); retrying in %.0f s", challenge.id, exc,
-                    REVEAL_RETRY_S)
-        bot.reveals.arm(challenge.id, bot.now() + REVEAL_RETRY_S)
-        return
-    else:
-        await open_discussion(bot, challenge, message, problem)
-    await bot.service.mark_revealed(challenge.id, bot.now())
+    async def post(self, channel: discord.abc.Messageable, challenge: Challenge,
+                   problem: Problem) -> discord.Message:
+        """Posts the challenge and arms its reveal; the row exists before the buttons do."""
+        message = await channel.send(embed=embed_for(challenge, problem),
+                                     view=challenge_view(challenge))
+        await self.service.attach_message(challenge.id, message.id)
+        self.arm_reveal(challenge.id, challenge.deadline)
+        return message
 
+    def arm_reveal(self, challenge_id: int, at: float) -> None:
+        self.timers.arm(challenge_id, at, partial(self.reveal, challenge_id))
 
-async def open_discussion(bot: TutorBot, challenge: Challenge, message: discord.PartialMessage,
-                          problem: Problem) -> None:
-    settings = await bot.store.settings.get(challenge.guild_id)
-    if not settings.discussion_thread:
-        return
-    try:
-        await message.create_thread(name=f"💬 {problem.title}"[:100])
-    except discord.HTTPException as exc:
-        log.warning("could not open a thread for challenge %d: %s", challenge.id, exc)
+    async def restore(self) -> None:
+        """At start-up: re-arms every open challenge (overdue ones reveal at once) and redoes
+        reveals that a crash or a failed edit left unshown."""
+        open_ones = await self.service.open_challenges()
+        for challenge in open_ones:
+            self.arm_reveal(challenge.id, challenge.deadline)
+        unfinished = await self.service.unfinished_reveals()
+        for challenge in unfinished:
+            self.arm_reveal(challenge.id, self.clock())
+        log.info("restored %d open challenges and %d unfinished reveals", len(open_ones),
+                 len(unfinished))
+
+    def answered(self, challenge_id: int) -> None:
+        """A new answer landed: the post's "N answered" line is due for an edit."""
+        self.counter.touch(challenge_id, partial(self.refresh, challenge_id))
+
+    async def refresh(self, challenge_id: int) -> None:
+        challenge = await self.service.get(challenge_id)
+        message = self._message_of(challenge)
+        if message is None or challenge.closed_at is not None:
+            return
+        await message.edit(embed=embed_for(challenge, self.service.problem_of(challenge)))
+
+    async def reveal(self, challenge_id: int) -> None:
+        """Closes the challenge (exactly once) and turns its post into the reveal.
+
+        The reveal counts as shown only once the edit succeeded; a failed edit is retried,
+        and one interrupted by a restart is redone at start-up.
+        """
+        if challenge_id in self._revealing:  # the timer and /challenge-stop may meet here
+            return
+        self._revealing.add(challenge_id)
+        try:
+            summary = await self.service.unshown_reveal(challenge_id, self.clock())
+            if summary is not None:
+                await self._show(summary)
+        finally:
+            self._revealing.discard(challenge_id)
+
+    async def _show(self, summary: Reveal) -> None:
+        challenge = summary.challenge
+        self.counter.forget(challenge.id)
+        message = self._message_of(challenge)
+        if message is None:  # never posted (a failed post, or the terminal's practice)
+            await self.service.mark_revealed(challenge.id, self.clock())
+            return
+        problem = self.service.problem_of(challenge)
+        try:
+            await message.edit(embeds=self._reveal_embeds(summary, problem),
+                               view=self._closed_view(challenge))
+        except (discord.NotFound, discord.Forbidden) as exc:  # deleted, or access lost
+            log.warning("challenge %d cannot be revealed in channel %d: %s", challenge.id,
+                        challenge.channel_id, exc)
+        except discord.HTTPException as exc:
+            log.warning("revealing challenge %d failed (%s); retrying in %.0f s", challenge.id,
+                        exc, REVEAL_RETRY_S)
+            self.arm_reveal(challenge.id, self.clock() + REVEAL_RETRY_S)
+            return
+        else:
+            await self._open_discussion(challenge, message, problem)
+        await self.service.mark_revealed(challenge.id, self.clock())
+
+    def _reveal_embeds(self, summary: Reveal, problem: Problem) -> list[discord.Embed]:
+        badges = [(member, badge) for member, badge_id in summary.badges
+                  if (badge := self.service.catalogue.get(badge_id)) is not None]
+        return [embed_for(summary.challenge, problem), reveal_embed(summary, problem, badges)]
+
+    def _closed_view(self, challenge: Challenge) -> discord.ui.View:
+        extras = [item for make in self.reveal_extras for item in make(challenge)]
+        return challenge_view(challenge, closed=True, extras=extras)
+
+    def _message_of(self, challenge: Challenge) -> discord.PartialMessage | None:
+        if challenge.message_id is None:
+            return None
+        channel = self.channel(challenge.channel_id, challenge.guild_id)
+        return channel.get_partial_message(challenge.message_id)
+
+    async def _open_discussion(self, challenge: Challenge, message: discord.PartialMessage,
+                               problem: Problem) -> None:
+        if not (await self.settings.of(challenge.guild_id)).discussion_thread:
+            return
+        try:
+            await message.create_thread(name=f"💬 {problem.title}"[:100])
+        except discord.HTTPException as exc:
+            log.warning("could not open a thread for challenge %d: %s", challenge.id, exc)
+
+    async def close(self) -> None:
+        """Stops every timer and pending edit; the database keeps what they would redo."""
+        await self.counter.close()
+        await self.timers.close()

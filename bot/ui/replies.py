@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+import discord
+
 from bot.core.badges import BadgeDef
 from bot.core.errors import (
     AlreadySolved,
@@ -11,10 +15,31 @@ from bot.core.errors import (
     ChannelBusy,
     InvalidChoice,
     NoAttemptsLeft,
+    NoMatchingProblem,
     NotAllowed,
+    UnknownPack,
     UnknownProblem,
 )
 from bot.store.records import AnswerResult
+
+MESSAGE_LIMIT = 2000  # characters of a message's content on Discord
+ECHO_LIMIT = 60  # of a member's own text, quoted back to them
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]+")
+
+
+def quoted(text: str, limit: int = ECHO_LIMIT) -> str:
+    """A member's own text, safe to echo: one line, clipped, markdown and mentions defused,
+    in their own case."""
+    flat = CONTROL.sub(" ", text).strip()
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    escaped = discord.utils.escape_mentions(discord.utils.escape_markdown(flat))
+    return f"“{escaped}”" if escaped else "“”"
+
+
+def clip_message(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """Last line of defence: content Discord would refuse is cut, never sent whole."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def ts(unix: float, style: str = "R") -> str:
@@ -48,7 +73,7 @@ def answer_reply(result: AnswerResult, badges: list[BadgeDef]) -> str:
 def error_reply(error: ChallengeError) -> str:
     match error:
         case ChallengeClosed():
-            return (f"⏰ This challenge closed {ts(error.deadline)}; answers no longer count. "
+            return (f"⏰ This challenge closed {ts(error.ended_at)}; answers no longer count. "
                     "Watch for the next one!")
         case AlreadySolved():
             return f"✅ You already solved this one (+{error.points} points). Nice!"
@@ -64,6 +89,11 @@ def error_reply(error: ChallengeError) -> str:
             return "I can't find that challenge any more."
         case NotAllowed():
             return f"🚫 Sorry, {error}."
+        case UnknownPack():
+            return (f"🤔 There's no pack called {quoted(error.name)}. Pick one from the list "
+                    "as you type, or leave `pack` empty for any pack.")
+        case NoMatchingProblem():
+            return "🤔 No problem matches those filters; try fewer of them."
         case UnknownProblem():
-            return f"🤔 {error.what.capitalize()}."
+            return "🤔 That problem is no longer loaded; an admin may have removed its pack."
     return "Sorry, that didn't work."

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
 from bot.bank import KINDS, Bank
 from bot.bank.model import KIND_EMOJI
 from bot.core.badges import BadgeCatalogue
-from bot.core.periods import Period, period_key
+from bot.core.periods import Period
+from bot.core.progress import PAGE_SIZE
 from bot.store import ALL_PACKS
 from bot.store.records import KindStats, Leaderboard, Profile
 from bot.ui.buttons import SafeButton
+from bot.ui.context import Tutor
 
-if TYPE_CHECKING:
-    from bot.app import TutorBot
-
-PAGE_SIZE = 10
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 
 
@@ -56,17 +54,16 @@ def leaderboard_view(period: Period, scope: str, page: int, total: int) -> disco
     return view
 
 
-async def render_leaderboard(bot: TutorBot, guild_id: int, member_id: int, period: Period,
+async def render_leaderboard(tutor: Tutor, guild_id: int, member_id: int, period: Period,
                              scope: str, page: int) -> tuple[discord.Embed, discord.ui.View]:
-    board = await bot.store.leaderboard.page(
-        guild_id, period_key(period, bot.now()), scope=scope, limit=PAGE_SIZE,
-        offset=page * PAGE_SIZE, member_id=member_id)
-    return (leaderboard_embed(board, period, page, bot.bank),
+    board = await tutor.progress.leaderboard(guild_id, period, scope, page, member_id)
+    return (leaderboard_embed(board, period, page, tutor.bank),
             leaderboard_view(period, scope, page, board.total_members))
 
 
 class PageButton(SafeButton,
-                 template=r"tutor:lb:(?P<period>[a-z]+):(?P<scope>[^:]+):(?P<page>-?\d+)"):
+                 template=r"tutor:lb:(?P<period>today|week|month|all):(?P<scope>\*|[a-z0-9-]{1,48})"
+                          r":(?P<page>-?\d{1,4})"):
     """Turns the leaderboard's page; the period key is recomputed so pages stay current."""
 
     def __init__(self, period: Period, scope: str, page: int, label: str,
@@ -82,9 +79,9 @@ class PageButton(SafeButton,
         label = item.label if isinstance(item, discord.ui.Button) else None
         return cls(Period(match["period"]), match["scope"], int(match["page"]), label or "")
 
-    async def handle(self, interaction: discord.Interaction[Any], bot: TutorBot) -> None:
+    async def handle(self, interaction: discord.Interaction[Any], tutor: Tutor) -> None:
         assert interaction.guild_id is not None
-        embed, view = await render_leaderboard(bot, interaction.guild_id, interaction.user.id,
+        embed, view = await render_leaderboard(tutor, interaction.guild_id, interaction.user.id,
                                                self.period, self.scope, max(0, self.page))
         await interaction.response.edit_message(embed=embed, view=view)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.bank import Bank, Problem
+from bot.config import Config
 from bot.store.explanations import ExplanationCache, StoredExplanation
 from bot.worker.runner import ExperimentError, RunResult, experiment_fingerprint
 
@@ -84,6 +85,8 @@ class Backend(Protocol):
     def submit(self, script: Path, params: dict[str, Any], *, on_progress: Any,
                **options: Any) -> Any: ...
 
+    def close(self) -> None: ...
+
 
 @dataclass
 class _InFlight:
@@ -127,6 +130,24 @@ class Explainer:
         self._fingerprints: dict[Path, str] = {}
         self._finishing: set[asyncio.Task[None]] = set()  # owned here until they end
         self._torch = torch_version()
+
+    @classmethod
+    def from_config(cls, config: Config, cache: ExplanationCache, bank: Bank,
+                    clock: Callable[[], float]) -> Explainer:
+        """The bot's explainer: runs in child processes on a worker thread, sized for the
+        device this machine has."""
+        from bot.worker.backend import ThreadBackend
+
+        size = config.worker_size
+        if size == "auto":
+            size = "full" if detect_device() == "cuda" else "cpu"
+        return cls(cache, bank, ThreadBackend(), size=size, timeout_s=config.worker_timeout_s,
+                   memory_mb=config.worker_memory_mb, cache_dir=config.worker_cache_dir,
+                   clock=clock)
+
+    async def close(self) -> None:
+        """Stops the backend: a run still going is cancelled and its child killed."""
+        await asyncio.to_thread(self.backend.close)
 
     def script_of(self, problem: Problem) -> Path:
         if problem.experiment is None:

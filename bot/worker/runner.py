@@ -80,6 +80,10 @@ class ExperimentCrashed(ExperimentError):
     pass
 
 
+class ExperimentRefused(ExperimentError):
+    """The script is not one the runner may start; no child was started."""
+
+
 def experiment_fingerprint(script: Path) -> str:
     """A cache key that changes whenever the script or the lab helpers change."""
     digest = hashlib.sha256(Path(script).read_bytes())
@@ -114,6 +118,7 @@ async def run_experiment(
     """Runs `script`'s `run(ctx)` in a child; raises an `ExperimentError` subclass on failure."""
     if size not in SIZES:
         raise ValueError(f"size must be one of {SIZES}, got {size!r}")
+    script = _script_inside_its_pack(Path(script))
     read_fd, write_fd = os.pipe()
     job = _job(script, params, size, device, write_fd, cache_dir)
     started = time.monotonic()
@@ -130,6 +135,25 @@ async def run_experiment(
         os.close(write_fd)  # the child holds its own copy; ours would keep the pipe open
     log.info("experiment %s started (pid %d, size %s)", Path(script).name, proc.pid, size)
     return await _supervise(proc, read_fd, timeout_s, memory_mb, on_progress, started)
+
+
+def _script_inside_its_pack(script: Path) -> Path:
+    """The script's real path, refused when a link leads out of its pack folder.
+
+    Scripts live at <pack>/experiments/<name>.py. The loader already refuses such links;
+    this keeps any caller from running a file elsewhere on the machine. The real path goes
+    to the child, so the link cannot be changed between this check and the run.
+    """
+    script = script.absolute()
+    try:
+        real = script.resolve()
+    except (OSError, RuntimeError) as exc:  # a loop of links
+        raise ExperimentRefused(f"The experiment script {script.name} cannot be found.") from exc
+    if not real.is_relative_to(script.parent.parent.resolve()):
+        log.warning("refused experiment %s: it resolves to %s", script, real)
+        raise ExperimentRefused(f"The experiment script {script.name} lies outside its pack "
+                                "folder and was not run.")
+    return real
 
 
 def _job(script: Path, params: dict, size: str, device: str | None, event_fd: int,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
+import jsonschema
 import yaml
 
 from bot.bank import DIFFICULTIES, KINDS
@@ -38,18 +38,15 @@ def test_schema_requires_the_loaders_required_keys():
 
 
 def test_schema_is_a_valid_draft_2020_12_schema():
-    jsonschema = pytest.importorskip("jsonschema")
     jsonschema.Draft202012Validator.check_schema(pack_schema())
 
 
 def test_shipped_pack_validates_against_the_schema():
-    jsonschema = pytest.importorskip("jsonschema")
     data = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(pack_schema()).validate(data)
 
 
 def test_schema_rejects_an_unknown_kind():
-    jsonschema = pytest.importorskip("jsonschema")
     data = yaml.safe_load(VALID.replace("kind: conceptual", "kind: trivia"))
     errors = list(jsonschema.Draft202012Validator(pack_schema()).iter_errors(data))
     assert [list(e.path) for e in errors] == [["problems", 0, "kind"]]

@@ -28,7 +28,9 @@ def config(tmp_path, questions_path) -> Config:
 
 
 @pytest.fixture
-def make_bot(config):
+async def make_bot(config):
+    """Builds bots; each one is released after the test (simcord's own fixtures detach a bot
+    without closing it, and an open bot would keep its threads and database)."""
     made: list[TutorBot] = []
 
     def make() -> TutorBot:
@@ -36,10 +38,13 @@ def make_bot(config):
         made.append(bot)
         return bot
     yield make
+    for bot in made:
+        await bot.release()
 
 
 @pytest.fixture
 def simcord_bot(make_bot):
+    """simcord's `simcord_env` fixture runs this bot; make_bot releases it afterwards."""
     return make_bot()
 
 

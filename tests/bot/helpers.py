@@ -19,7 +19,7 @@ def answer_id(message, letter: str) -> str:
 
 
 async def key_of(env, message) -> str:
-    return (await env.bot.service.get(challenge_id(message))).answer
+    return (await env.bot.tutor.challenges.get(challenge_id(message))).answer
 
 
 def wrong(key: str) -> str:
@@ -38,7 +38,8 @@ async def revealed_why_button(env, room, kind: str) -> str:
     Explanation runs are child processes, outside simcord's clock: the bot awaits them
     through simcord's external_wait, as it would await anything outside Discord.
     """
-    env.bot.wait_external = lambda run: env.external_wait(run, reason="experiment child process")
+    env.bot.tutor.wait_external = lambda run: env.external_wait(
+        run, reason="experiment child process")
     await room.admin.slash(room.channel, "challenge", kind=kind)
     await room.admin.slash(room.channel, "challenge-stop")
     return next(b.custom_id for b in buttons(room.post()) if b.label == "Why? (run it)")

@@ -34,3 +34,9 @@ async def test_explain_command_autocompletes_problems_with_experiments(env, room
     choices = await room.members[0].autocomplete(room.channel, "explain", "problem", "learning")
     assert [c["value"] for c in choices] == ["finetune-learning-rates"]
 
+
+async def test_explain_waits_for_the_reveal_of_a_running_challenge(env, room):
+    await room.admin.slash(room.channel, "challenge", kind="predict-output")
+    early = await room.members[0].slash(room.channel, "explain",
+                                        problem="frozen-resnet18-trainable-params")
+    assert early.ephemeral and "unlocks with the reveal" in early.response.content

@@ -21,8 +21,8 @@ async def test_a_failed_reveal_edit_is_retried(env, room):
 async def test_a_reveal_cut_short_by_a_crash_is_redone_at_start_up(env, room, make_bot):
     await room.admin.slash(room.channel, "challenge")
     cid = challenge_id(room.post())
-    await env.bot.reveals.close()
-    await env.bot.service.close(cid, env.now().timestamp())  # closed, then the bot died
+    await env.bot.tutor.poster.timers.close()
+    await env.bot.tutor.challenges.close(cid, env.now().timestamp())  # closed, then the bot died
     await restart(env, make_bot)
     await env.advance_time(0.1)
     assert revealed(room)
@@ -34,10 +34,3 @@ async def test_a_failed_post_does_not_block_the_channel(env, room):
     assert "didn't accept the post" in failed.response.content
     retried = await room.admin.slash(room.channel, "challenge")
     assert "Challenge posted" in retried.response.content
-
-
-async def test_explain_waits_for_the_reveal_of_a_running_challenge(env, room):
-    await room.admin.slash(room.channel, "challenge", kind="predict-output")
-    early = await room.members[0].slash(room.channel, "explain",
-                                        problem="frozen-resnet18-trainable-params")
-    assert early.ephemeral and "unlocks with the reveal" in early.response.content

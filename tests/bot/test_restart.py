@@ -33,9 +33,9 @@ async def test_a_challenge_that_ended_while_down_is_revealed_at_start_up(env, ro
     post = room.post()
     cid = challenge_id(post)
     old = env.bot
-    await old.reveals.close()  # the bot goes down before the deadline: its timer dies with it
+    await old.tutor.poster.timers.close()  # the bot goes down before the deadline, timers too
     await env.advance_time(300)
     await restart(env, make_bot)
     await env.advance_time(0.1)
-    assert (await env.bot.service.get(cid)).closed_at is not None
+    assert (await env.bot.tutor.challenges.get(cid)).closed_at is not None
     assert room.post().embeds[1].title == "Answer revealed"

@@ -12,7 +12,7 @@ async def play_whole_pack(env, room, member):
     while len(seen) < problems:
         await room.admin.slash(room.channel, "challenge", pack="pretrained-models")
         post = room.post()
-        challenge = await env.bot.service.get(int(post.components[0].children[0]
+        challenge = await env.bot.tutor.challenges.get(int(post.components[0].children[0]
                                                   .custom_id.split(":")[2]))
         first = challenge.problem_id not in seen
         seen.add(challenge.problem_id)
@@ -80,18 +80,18 @@ async def test_config_is_refused_without_manage_server(env, room):
     refused = await member.slash(room.channel, "tutor config", hint_cost=0)
     assert refused.ephemeral and "Manage Server" in refused.response.content
     assert env.errors  # the refusal went through the one error handler, which logged it
-    assert (await env.bot.store.settings.get(room.guild.id)).hint_cost_percent == 25
+    assert (await env.bot.tutor.settings.of(room.guild.id)).hint_cost_percent == 25
 
 
 async def test_an_admin_changes_settings_and_they_apply(env, room):
     saved = await room.admin.slash(room.channel, "tutor config", scoring="learning",
                                    hint_cost=50, time_limit=60)
     assert saved.ephemeral and saved.response.content == "✅ Saved."
-    settings = await env.bot.store.settings.get(room.guild.id)
+    settings = await env.bot.tutor.settings.of(room.guild.id)
     assert (settings.scoring_mode, settings.hint_cost_percent, settings.time_limit) == \
         ("learning", 50, 60)
     await room.admin.slash(room.channel, "challenge")
-    challenge = await env.bot.service.get(int(room.post().components[0].children[0]
+    challenge = await env.bot.tutor.challenges.get(int(room.post().components[0].children[0]
                                               .custom_id.split(":")[2]))
     assert challenge.time_limit == 60 and challenge.scoring_mode == "learning"
 

@@ -27,12 +27,12 @@ def bot_env(tmp_path) -> dict[str, str]:
 
 @pytest.fixture
 def run_bot(repo_root, bot_env):
-    """Runs `python -m bot ARGS...` in the repo root; returns the CompletedProcess."""
+    """Runs `python -m bot ARGS...` in the repo root (or cwd); returns the CompletedProcess."""
 
     def run(*args: str, stdin: str = "", env: dict[str, str] | None = None,
-            timeout: float = 30) -> subprocess.CompletedProcess[str]:
+            timeout: float = 30, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "bot", *args], cwd=repo_root, env=env or bot_env,
+            [sys.executable, "-m", "bot", *args], cwd=cwd or repo_root, env=env or bot_env,
             input=stdin, capture_output=True, text=True, encoding="utf-8", timeout=timeout)
 
     return run

@@ -204,9 +204,16 @@ async def test_run_play_when_time_runs_out(tmp_path, monkeypatch):
 
 async def test_run_play_rejects_an_unknown_pack(tmp_path):
     write_pack(tmp_path / "questions" / "demo", VALID)
-    with pytest.raises(SystemExit, match=r"no pack 'nope' \(known: demo\)"):
+    with pytest.raises(play.UnknownPack, match=r"^no pack 'nope' \(known: demo\)$"):
         await play.run_play(tmp_path / "questions", tmp_path / "t.db", "nope",
                             lambda: "", io.StringIO())
+
+
+def test_known_ids_fit_in_their_limit_and_say_how_many_there_are():
+    ids = [f"pack-{n:02d}" for n in range(30)]
+    assert play.known_ids(ids[:2]) == "pack-00, pack-01"
+    shown = play.known_ids(ids, limit=40)
+    assert shown == "pack-00, pack-01, pack-02, pack-03, … (30 packs)"  # 38 characters of ids
 
 
 def test_format_left_shows_minutes_and_seconds():

@@ -71,8 +71,8 @@ async def test_the_hint_costs_points_for_the_member_who_saw_it(service, open_cha
 
 async def test_a_challenge_closes_exactly_once(service, open_challenge):
     ch = await open_challenge()
-    reveals = await asyncio.gather(*(service.close(ch.id, ch.deadline) for _ in range(10)))
-    assert sum(r is not None for r in reveals) == 1
+    summaries = await asyncio.gather(*(service.close(ch.id, ch.deadline) for _ in range(10)))
+    assert sum(s is not None for s in summaries) == 1
 
 
 async def test_one_open_challenge_per_channel_unless_allowed(open_challenge):
@@ -80,7 +80,9 @@ async def test_one_open_challenge_per_channel_unless_allowed(open_challenge):
     with pytest.raises(ChannelBusy) as busy:
         await open_challenge(problem_id="pack-1", multiple_per_channel=False)
     assert busy.value.deadline == first.deadline
-    assert await open_challenge(problem_id="pack-1", multiple_per_channel=True)
+    second = await open_challenge(problem_id="pack-1", multiple_per_channel=True)
+    assert (second.channel_id, second.problem_id) == (first.channel_id, "pack-1")
+    assert second.id != first.id and second.closed_at is None and first.closed_at is None
 
 
 async def test_the_reveal_counts_first_answers_and_the_first_solver(service, open_challenge):

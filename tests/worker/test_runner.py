@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ import pytest
 from bot.worker.runner import (
     ExperimentCrashed,
     ExperimentOutOfMemory,
+    ExperimentRefused,
     ExperimentTimeout,
     experiment_fingerprint,
     run_experiment,
@@ -147,3 +149,19 @@ def test_the_bot_side_modules_never_import_torch():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          cwd=Path(__file__).resolve().parents[2], check=True)
     assert out.stdout.strip() == "False"
+
+
+async def test_a_script_linked_from_outside_its_pack_is_refused_before_any_child(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    outside = tmp_path / "outside.py"
+    outside.write_text("def run(ctx):\n    return {'answer': 'A', 'metrics': {}}\n")
+    script = tmp_path / "packs" / "demo" / "experiments" / "linked.py"
+    script.parent.mkdir(parents=True)
+    script.symlink_to(outside)
+
+    async def no_child(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a child process was started")
+
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", no_child)
+    with pytest.raises(ExperimentRefused, match="outside its pack folder"):
+        await run_experiment(script, {}, device="cpu")

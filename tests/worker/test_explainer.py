@@ -1,7 +1,7 @@
 """The Explainer's rules with a stand-in backend: cache, single flight, limits, queue bound.
 
 The backend is the one part replaced here; the runs themselves are tested with real torch in
-tests/worker, and end to end through the bot in tests/bot.
+the other tests of tests/worker, and end to end through the bot in tests/bot.
 """
 
 import asyncio

@@ -1,0 +1,27 @@
+"""Progress a member can look at: leaderboards and profiles, read from maintained totals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.core.periods import Period, period_key
+from bot.store import Store
+from bot.store.records import Leaderboard, Profile
+
+PAGE_SIZE = 10
+
+
+class ProgressService:
+    def __init__(self, store: Store, clock: Callable[[], float]) -> None:
+        self.store = store
+        self.clock = clock
+
+    async def leaderboard(self, guild_id: int, period: Period, scope: str, page: int,
+                          member_id: int) -> Leaderboard:
+        """One page of the period that contains now, and the member's own rank."""
+        return await self.store.leaderboard.page(
+            guild_id, period_key(period, self.clock()), scope=scope, limit=PAGE_SIZE,
+            offset=max(0, page) * PAGE_SIZE, member_id=member_id)
+
+    async def profile(self, guild_id: int, member_id: int) -> Profile:
+        return await self.store.profiles.get(guild_id, member_id)

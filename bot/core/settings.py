@@ -1,0 +1,43 @@
+"""Per-server settings: the one door to them for commands, posts and the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.bank.model import TIME_LIMIT_RANGE
+from bot.store import Store
+from bot.store.records import GuildSettings
+
+
+class SettingRefused(ValueError):
+    """A value a setting cannot take; the message is safe to show the admin."""
+
+
+class SettingsService:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def of(self, guild_id: int) -> GuildSettings:
+        """The server's settings; a server that never changed one gets the defaults."""
+        return await self.store.settings.get(guild_id)
+
+    async def change(self, guild_id: int, **changes: Any) -> GuildSettings:
+        """Applies the changes (setting name -> value) and returns the settings now in force;
+        raises SettingRefused, changing nothing, if a value is out of range."""
+        if not changes:
+            return await self.of(guild_id)
+        check_time_limit(changes.get("time_limit"))
+        return await self.store.settings.update(guild_id, **changes)
+
+    async def challenge_channels(self, guild_id: int, here: int) -> set[int]:
+        """Where a challenge of this server may run, seen from channel `here`."""
+        configured = (await self.of(guild_id)).challenge_channel_id
+        return {here} if configured is None else {here, configured}
+
+
+def check_time_limit(seconds: int | None) -> None:
+    """None means each problem's own limit; otherwise the range a pack may use."""
+    low, high = TIME_LIMIT_RANGE
+    if seconds is not None and not low <= seconds <= high:
+        raise SettingRefused(f"The time limit must be {low}–{high} seconds "
+                             "(or 0 for each problem's own).")

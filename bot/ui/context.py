@@ -1,0 +1,45 @@
+"""What callbacks work with: the bot's services, handed over as one bundle.
+
+The bot builds a `Tutor` in setup_hook; cogs get it at load, buttons read it from the client
+that runs them. Nothing in the UI needs the bot class itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+if TYPE_CHECKING:  # annotations only: posts and buttons import this module
+    from bot.bank import Bank
+    from bot.core.progress import ProgressService
+    from bot.core.service import ChallengeService
+    from bot.core.settings import SettingsService
+    from bot.tasks import Clock
+    from bot.ui.posts import ChallengePoster
+    from bot.worker.explainer import Explainer
+
+Wait = Callable[[Awaitable[Any]], Awaitable[Any]]
+
+
+@dataclass
+class Tutor:
+    bank: Bank
+    challenges: ChallengeService
+    settings: SettingsService
+    progress: ProgressService
+    poster: ChallengePoster
+    explainer: Explainer
+    clock: Clock
+    # How to await something outside Discord (a child process); tests swap in simcord's.
+    wait_external: Wait
+
+
+def tutor_of(interaction: discord.Interaction[Any]) -> Tutor:
+    """The services of the bot that received this interaction."""
+    tutor = getattr(interaction.client, "tutor", None)
+    if not isinstance(tutor, Tutor):
+        raise RuntimeError("this client has no tutorbot services (setup_hook did not run)")
+    return tutor
