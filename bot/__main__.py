@@ -22,8 +22,8 @@ from bot.config import (
     clip,
     packaged_questions,
     path_value,
-    printable,
 )
+from bot.terminal import printable
 
 MESSAGE_LIMIT = 180  # an argparse message, after the prog name: one line of at most 200
 SPEED_MAX = 1000.0

@@ -15,6 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bot.terminal import printable
+
 ECHO_LIMIT = 40  # characters of a refused value shown back
 PATH_LIMIT = 1024  # characters in a path setting or argument
 TOKEN_LIMIT = 200  # Discord tokens are about 70 characters
@@ -27,11 +29,6 @@ class ConfigError(ValueError):
 
 class Refused(ValueError):
     """Raised by a setting's parser; its message says what is allowed."""
-
-
-def printable(text: str) -> str:
-    """text with what a terminal would act on (escape sequences, newlines) shown escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def clip(value: str, limit: int = ECHO_LIMIT) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from bot.bank.model import (
     CHOICE_LETTERS,
 )
+from bot.terminal import printable
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,47}")  # used with fullmatch
 TITLE_LIMIT = 80  # also used as a select-menu label and an autocomplete name
@@ -46,15 +47,7 @@ class PackError:
             parts.append(f"problem '{self.problem}'")
         if self.field is not None:
             parts.append(f"field '{self.field}'")
-        return _printable(": ".join(parts) + f": {self.message}")
-
-
-def _printable(text: str) -> str:
-    """Escapes control characters as repr does: pack text must not fake lines in the output
-    (or a CI annotation) nor move the terminal's cursor."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+        return printable(": ".join(parts) + f": {self.message}")
 
 
 class PackValidationError(Exception):
