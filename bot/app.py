@@ -15,6 +15,7 @@ from bot.core.progress import ProgressService
 from bot.core.rules import CoreRules
 from bot.core.service import ChallengeService
 from bot.core.settings import SettingsService
+from bot.pacing import PacedSender
 from bot.store import Store
 from bot.tasks import AnsweredCounter, DeadlineTimers
 from bot.ui.buttons import AnswerButton, ComponentError, HintButton
@@ -119,14 +120,16 @@ class TutorBot(commands.Bot):
     def build_tutor(self, rules: CoreRules) -> Tutor:
         challenges = ChallengeService(self.store, self.bank, rules)
         settings = SettingsService(self.store)
+        pacer = PacedSender(self.config.rest_rate)
         poster = ChallengePoster(challenges, settings, self.now, DeadlineTimers(self.now),
-                                 AnsweredCounter(), self.channel_for,
+                                 AnsweredCounter(), self.channel_for, pacer,
                                  reveal_extras=[why_buttons(self.bank)])
         explainer = Explainer.from_config(self.config, self.store.explanations, self.bank,
                                           self.now)
         return Tutor(bank=self.bank, challenges=challenges, settings=settings,
                      progress=ProgressService(self.store, self.now), poster=poster,
-                     explainer=explainer, clock=self.now, wait_external=passthrough)
+                     explainer=explainer, pacer=pacer, clock=self.now,
+                     wait_external=passthrough)
 
     def channel_for(self, channel_id: int, guild_id: int) -> discord.PartialMessageable:
         return self.get_partial_messageable(channel_id, guild_id=guild_id)
@@ -154,6 +157,7 @@ class TutorBot(commands.Bot):
         if hasattr(self, "tutor"):
             await self.tutor.poster.close()
             await self.tutor.explainer.close()
+            await self.tutor.pacer.close()
         if hasattr(self, "store"):
             await self.store.close()
 

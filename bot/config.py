@@ -143,6 +143,12 @@ SETTINGS: tuple[Setting, ...] = (
             "else cpu).", _choice("auto", "test", "cpu", "full")),
     Setting("WORKER_CACHE_DIR", ".cache/tutorbot",
             "Where the worker keeps pretrained checkpoints.", path_value),
+    Setting("REST_RATE", "40", "Most REST requests per second the bot starts by itself (posts, "
+            "edits, roles); interaction replies are exempt. Discord allows 50: 1 to 50.",
+            _whole(1, 50, "a whole number of requests per second from 1 to 50")),
+    Setting("SCHEDULE_GRACE_S", "900", "How late a scheduled run missed while the bot was down "
+            "may still post once, in seconds: 0 to 86400.",
+            _whole(0, 86400, "a whole number of seconds from 0 to 86400")),
     Setting("DEMO_PORT", "0", "Port of the demo's preview page on 127.0.0.1: 0 to 65535 (0: any "
             "free port).",
             _whole(0, 65535, "a port number from 0 to 65535 (0: any free port)")),
@@ -167,6 +173,8 @@ class Config:
     worker_memory_mb: int = _default("WORKER_MEMORY_MB")
     worker_size: str = _default("WORKER_SIZE")
     worker_cache_dir: Path = _default("WORKER_CACHE_DIR")
+    rest_rate: int = _default("REST_RATE")
+    schedule_grace_s: int = _default("SCHEDULE_GRACE_S")
     demo_port: int = _default("DEMO_PORT")
 
     @classmethod

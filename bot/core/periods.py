@@ -1,8 +1,12 @@
-"""Leaderboard periods in UTC: today, this ISO week, this month, all time."""
+"""Leaderboard periods in a server's own time zone: today, this ISO week, this month, all time.
+
+A period key is computed when an answer is stored, in the zone the server has then; a server
+that changes its zone keeps its old keys, so the change takes effect from the next period on.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 
 
@@ -18,9 +22,9 @@ class Period(StrEnum):
                 "all": "All time"}[self.value]
 
 
-def period_key(period: Period, now: float) -> str:
-    """The stored key of the period that contains `now`."""
-    moment = datetime.fromtimestamp(now, UTC)
+def period_key(period: Period, now: float, zone: tzinfo = UTC) -> str:
+    """The stored key of the period that contains `now`, as the clocks of `zone` show it."""
+    moment = datetime.fromtimestamp(now, zone)
     match period:
         case Period.TODAY:
             return moment.strftime("d%Y-%m-%d")
@@ -32,6 +36,6 @@ def period_key(period: Period, now: float) -> str:
     return "all"
 
 
-def period_keys(now: float) -> list[str]:
+def period_keys(now: float, zone: tzinfo = UTC) -> list[str]:
     """Every period an answer at `now` counts towards."""
-    return [period_key(p, now) for p in Period]
+    return [period_key(p, now, zone) for p in Period]

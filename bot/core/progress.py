@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.core.periods import Period, period_key
+from bot.core.zones import zone
 from bot.store import Store
 from bot.store.records import Leaderboard, Profile
 
@@ -18,9 +19,12 @@ class ProgressService:
 
     async def leaderboard(self, guild_id: int, period: Period, scope: str, page: int,
                           member_id: int) -> Leaderboard:
-        """One page of the period that contains now, and the member's own rank."""
+        """One page of the period that contains now (in the server's zone), and the member's
+        own rank."""
+        timezone = (await self.store.settings.get(guild_id)).timezone
         return await self.store.leaderboard.page(
-            guild_id, period_key(period, self.clock()), scope=scope, limit=PAGE_SIZE,
+            guild_id, period_key(period, self.clock(), zone(timezone)), scope=scope,
+            limit=PAGE_SIZE,
             offset=max(0, page) * PAGE_SIZE, member_id=member_id)
 
     async def profile(self, guild_id: int, member_id: int) -> Profile:

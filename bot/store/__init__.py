@@ -10,6 +10,7 @@ from bot.store.challenges import ChallengeRepo
 from bot.store.db import Database
 from bot.store.explanations import ExplanationCache
 from bot.store.leaderboard import ALL_PACKS, LeaderboardRepo, ProfileRepo
+from bot.store.schedules import BadgeRoleRepo, FireRecord, ScheduleRepo
 from bot.store.settings import SettingsRepo
 
 
@@ -24,6 +25,9 @@ class Store:
         self.profiles = ProfileRepo(db)
         self.settings = SettingsRepo(db)
         self.explanations = ExplanationCache(db)
+        self.schedules = ScheduleRepo(db)
+        self.fires = FireRecord(db)
+        self.badge_roles = BadgeRoleRepo(db)
 
     @classmethod
     async def open(cls, path: Path | str, rules: AnswerRules, synchronous: str = "FULL") -> Store:

@@ -36,7 +36,7 @@ class AnswerRules(Protocol):
 
     def next_streak(self, streak: int, verdict: Verdict) -> int: ...
 
-    def periods(self, now: float) -> list[str]: ...
+    def periods(self, now: float, timezone: str) -> list[str]: ...
 
     def new_badges(self, snapshot: MemberSnapshot, challenge: Challenge,
                    verdict: Verdict) -> list[str]: ...
@@ -151,8 +151,9 @@ class AnswerRecorder:
         """Adds the points to each leaderboard they count in: every period, all packs, this one."""
         if points <= 0:
             return
+        periods = self.rules.periods(sub.now, _timezone_of(conn, challenge.guild_id))
         rows = [(challenge.guild_id, scope, period, sub.member_id, points)
-                for scope in ("*", challenge.pack_id) for period in self.rules.periods(sub.now)]
+                for scope in ("*", challenge.pack_id) for period in periods]
         # A first row for a member in a period also counts them in period_members (trigger).
         conn.executemany(
             "INSERT INTO member_points (guild_id, scope, period, member_id, points)"
@@ -176,6 +177,13 @@ def _mark_solved(conn: sqlite3.Connection, challenge: Challenge, sub: Submission
                  " solved_at) VALUES (?, ?, ?, ?, ?)",
                  (challenge.guild_id, sub.member_id, challenge.problem_id, challenge.pack_id,
                   sub.now))
+
+
+def _timezone_of(conn: sqlite3.Connection, guild_id: int) -> str:
+    """The server's zone as it is now: today's and this week's keys are computed in it."""
+    row = conn.execute("SELECT timezone FROM guild_settings WHERE guild_id = ?",
+                       (guild_id,)).fetchone()
+    return row[0] if row else "UTC"
 
 
 def _replayed(conn: sqlite3.Connection, sub: Submission,

@@ -119,6 +119,10 @@ class GuildSettings:
     hint_cost_percent: int = 25
     multiple_per_channel: bool = False
     discussion_thread: bool = False
+    timezone: str = "UTC"  # an IANA name: periods and the weekly post follow it
+    weekly_channel_id: int | None = None  # None: no weekly results post
+    weekly_day: int | None = None  # 0 Monday .. 6 Sunday
+    weekly_time: str | None = None  # "HH:MM" in the server's zone
 
 
 @dataclass(frozen=True)
@@ -173,3 +177,41 @@ class Reveal:
     first_solver: int | None
     first_solved_at: float | None
     badges: tuple[tuple[int, str], ...] = ()  # (member, badge) awarded by this challenge
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewSchedule:
+    """What /schedule add stores: when, where, and which problems."""
+
+    guild_id: int
+    channel_id: int
+    time_of_day: str | None  # "HH:MM"; None when `days` is a cron expression
+    days: str  # "every day", "weekdays", "weekends", "mon,wed,fri", or a 5-field cron
+    timezone: str
+    pack_id: str | None = None
+    difficulty: str | None = None
+    kind: str | None = None
+    ping_role_id: int | None = None
+    created_by: int
+    created_at: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Schedule(NewSchedule):
+    id: int
+    paused_reason: str | None = None  # None while it runs
+    last_fire_at: float | None = None  # the scheduled instant of its last run
+    last_outcome: str | None = None
+
+    @property
+    def job(self) -> str:
+        """Its key in the fire record."""
+        return f"schedule:{self.id}"
+
+
+class ScheduleLimitReached(Exception):
+    """The server already has the most schedules it may have."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} schedules per server")
+        self.limit = limit

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # annotations only: posts and buttons import this module
     from bot.core.progress import ProgressService
     from bot.core.service import ChallengeService
     from bot.core.settings import SettingsService
+    from bot.pacing import PacedSender
     from bot.tasks import Clock
     from bot.ui.posts import ChallengePoster
     from bot.worker.explainer import Explainer
@@ -32,6 +33,7 @@ class Tutor:
     progress: ProgressService
     poster: ChallengePoster
     explainer: Explainer
+    pacer: PacedSender  # every REST call the bot starts by itself, interaction replies aside
     clock: Clock
     # How to await something outside Discord (a child process); tests swap in simcord's.
     wait_external: Wait

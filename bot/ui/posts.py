@@ -14,6 +14,7 @@ from bot.core.challenge import policy_of
 from bot.core.scoring import hint_cost
 from bot.core.service import ChallengeService
 from bot.core.settings import SettingsService
+from bot.pacing import PacedSender
 from bot.store.records import Challenge, Reveal
 from bot.tasks import AnsweredCounter, Clock, DeadlineTimers
 from bot.ui.challenge import challenge_embed, challenge_view, reveal_embed
@@ -51,17 +52,26 @@ class ChallengePoster:
 
     def __init__(self, service: ChallengeService, settings: SettingsService, clock: Clock,
                  timers: DeadlineTimers, counter: AnsweredCounter, channel: ChannelGetter,
-                 reveal_extras: Sequence[ExtraItems] = ()) -> None:
+                 pacer: PacedSender, reveal_extras: Sequence[ExtraItems] = ()) -> None:
         self.service, self.settings, self.clock = service, settings, clock
         self.timers, self.counter, self.channel = timers, counter, channel
+        self.pacer = pacer  # every post and edit below is one paced REST call
         self.reveal_extras = tuple(reveal_extras)  # e.g. the "Why? (run it)" button
         self._revealing: set[int] = set()  # reveals being shown right now
 
     async def post(self, channel: discord.abc.Messageable, challenge: Challenge,
-                   problem: Problem) -> discord.Message:
-        """Posts the challenge and arms its reveal; the row exists before the buttons do."""
-        message = await channel.send(embed=embed_for(challenge, problem),
-                                     view=challenge_view(challenge))
+                   problem: Problem, *, ping: discord.Role | None = None,
+                   urgent: bool = True) -> discord.Message:
+        """Posts the challenge and arms its reveal; the row exists before the buttons do.
+
+        A member's /challenge is urgent; a scheduled post waits behind it. `ping` is the one
+        role the post may mention.
+        """
+        mentions = discord.AllowedMentions(everyone=False, users=False,
+                                           roles=[ping] if ping else False)
+        message = await self.pacer.run(lambda: channel.send(
+            ping.mention if ping else None, embed=embed_for(challenge, problem),
+            view=challenge_view(challenge), allowed_mentions=mentions), urgent=urgent)
         await self.service.attach_message(challenge.id, message.id)
         self.arm_reveal(challenge.id, challenge.deadline)
         return message
@@ -90,7 +100,8 @@ class ChallengePoster:
         message = self._message_of(challenge)
         if message is None or challenge.closed_at is not None:
             return
-        await message.edit(embed=embed_for(challenge, self.service.problem_of(challenge)))
+        embed = embed_for(challenge, self.service.problem_of(challenge))
+        await self.pacer.run(lambda: message.edit(embed=embed))
 
     async def reveal(self, challenge_id: int) -> None:
         """Closes the challenge (exactly once) and turns its post into the reveal.
@@ -117,8 +128,8 @@ class ChallengePoster:
             return
         problem = self.service.problem_of(challenge)
         try:
-            await message.edit(embeds=self._reveal_embeds(summary, problem),
-                               view=self._closed_view(challenge))
+            embeds, view = self._reveal_embeds(summary, problem), self._closed_view(challenge)
+            await self.pacer.run(lambda: message.edit(embeds=embeds, view=view), urgent=True)
         except (discord.NotFound, discord.Forbidden) as exc:  # deleted, or access lost
             log.warning("challenge %d cannot be revealed in channel %d: %s", challenge.id,
                         challenge.channel_id, exc)
@@ -151,7 +162,8 @@ class ChallengePoster:
         if not (await self.settings.of(challenge.guild_id)).discussion_thread:
             return
         try:
-            await message.create_thread(name=f"💬 {problem.title}"[:100])
+            await self.pacer.run(lambda: message.create_thread(name=f"💬 {problem.title}"[:100]),
+                                 urgent=True)
         except discord.HTTPException as exc:
             log.warning("could not open a thread for challenge %d: %s", challenge.id, exc)
 
