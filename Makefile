@@ -32,6 +32,7 @@ test: $(VENV)/.stamp-dev+worker
 bench: $(VENV)/.stamp-dev+worker
 	$(PY) bench/answers.py
 	$(PY) bench/leaderboard.py
+	$(PY) bench/weekly.py
 	$(PY) bench/clicks.py
 	$(PY) bench/explain.py
 

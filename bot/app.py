@@ -13,8 +13,10 @@ from bot.bank import Bank, load_bank
 from bot.config import Config
 from bot.core.progress import ProgressService
 from bot.core.rules import CoreRules
+from bot.core.schedules import ScheduleService
 from bot.core.service import ChallengeService
 from bot.core.settings import SettingsService
+from bot.core.weekly import WeeklyService
 from bot.pacing import PacedSender
 from bot.store import Store
 from bot.tasks import AnsweredCounter, DeadlineTimers
@@ -23,7 +25,9 @@ from bot.ui.context import Tutor
 from bot.ui.explain import WhyButton, why_buttons
 from bot.ui.posts import ChallengePoster
 from bot.ui.replies import clip_message, permission_label
+from bot.ui.rhythm import Rhythm
 from bot.ui.stats import PageButton
+from bot.ui.weekly import weekly_post
 from bot.worker.explainer import Explainer, passthrough
 
 log = logging.getLogger(__name__)
@@ -31,7 +35,7 @@ log = logging.getLogger(__name__)
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
-EXTENSIONS = ("cogs.challenge", "cogs.stats", "cogs.admin", "cogs.explain")
+EXTENSIONS = ("cogs.challenge", "cogs.stats", "cogs.admin", "cogs.explain", "cogs.schedule")
 
 
 def intents() -> discord.Intents:
@@ -116,6 +120,7 @@ class TutorBot(commands.Bot):
             await self.load_extension(extension)
         if self.serve:
             await self.tutor.poster.restore()
+            await self.tutor.rhythm.start()
 
     def build_tutor(self, rules: CoreRules) -> Tutor:
         challenges = ChallengeService(self.store, self.bank, rules)
@@ -126,9 +131,18 @@ class TutorBot(commands.Bot):
                                  reveal_extras=[why_buttons(self.bank)])
         explainer = Explainer.from_config(self.config, self.store.explanations, self.bank,
                                           self.now)
+        schedules = ScheduleService(self.store, self.bank, self.now)
+        weekly = WeeklyService(self.store)
+        rhythm = Rhythm(schedules=schedules, challenges=challenges, settings=settings,
+                        poster=poster, pacer=pacer, clock=self.now, guild=self.get_guild,
+                        ready=self.wait_until_ready,
+                        weekly_post=weekly_post(weekly, self.bank, challenges.catalogue),
+                        grace_s=self.config.schedule_grace_s)
         return Tutor(bank=self.bank, challenges=challenges, settings=settings,
                      progress=ProgressService(self.store, self.now), poster=poster,
-                     explainer=explainer, pacer=pacer, clock=self.now,
+                     explainer=explainer, pacer=pacer, schedules=schedules, rhythm=rhythm,
+                     weekly=weekly,
+                     clock=self.now,
                      wait_external=passthrough)
 
     def channel_for(self, channel_id: int, guild_id: int) -> discord.PartialMessageable:
@@ -155,6 +169,7 @@ class TutorBot(commands.Bot):
         for name in list(self.extensions):
             await self.unload_extension(name)
         if hasattr(self, "tutor"):
+            await self.tutor.rhythm.close()
             await self.tutor.poster.close()
             await self.tutor.explainer.close()
             await self.tutor.pacer.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.bank.model import TIME_LIMIT_RANGE
+from bot.core.weekly import canonical_hhmm, check_weekly_day
+from bot.core.zones import UnknownZone, canonical_zone
 from bot.store import Store
 from bot.store.records import GuildSettings
 
@@ -27,7 +29,11 @@ class SettingsService:
         if not changes:
             return await self.of(guild_id)
         check_time_limit(changes.get("time_limit"))
+        changes = checked_zone(checked_weekly(changes))
         return await self.store.settings.update(guild_id, **changes)
+
+    async def with_weekly_post(self) -> list[GuildSettings]:
+        return await self.store.settings.with_weekly_post()
 
     async def challenge_channels(self, guild_id: int, here: int) -> set[int]:
         """Where a challenge of this server may run, seen from channel `here`."""
@@ -41,3 +47,28 @@ def check_time_limit(seconds: int | None) -> None:
     if seconds is not None and not low <= seconds <= high:
         raise SettingRefused(f"The time limit must be {low}–{high} seconds "
                              "(or 0 for each problem's own).")
+
+
+def checked_weekly(changes: dict[str, Any]) -> dict[str, Any]:
+    """The weekly post's day (0 Monday .. 6 Sunday) and time, the time stored as 'HH:MM'."""
+    try:
+        check_weekly_day(changes.get("weekly_day"))
+        if changes.get("weekly_time") is not None:
+            return {**changes, "weekly_time": canonical_hhmm(changes["weekly_time"])}
+    except ValueError as exc:
+        raise SettingRefused(str(exc)) from None
+    return changes
+
+
+def checked_zone(changes: dict[str, Any]) -> dict[str, Any]:
+    """The server's zone stored as the zone database spells it ('europe/berlin' ->
+    'Europe/Berlin'). The refusal names only real zones, never the text as typed, so it is
+    safe to show as it is; the typed name stays on the UnknownZone it is raised from."""
+    if changes.get("timezone") is None:
+        return changes
+    try:
+        return {**changes, "timezone": canonical_zone(changes["timezone"])}
+    except UnknownZone as exc:
+        hint = f" Did you mean {', '.join(exc.suggestions)}?" if exc.suggestions else ""
+        raise SettingRefused(f"I don't know that time zone.{hint} Use an IANA name such as "
+                             "Europe/Berlin or America/New_York.") from exc

@@ -12,6 +12,7 @@ from bot.store.explanations import ExplanationCache
 from bot.store.leaderboard import ALL_PACKS, LeaderboardRepo, ProfileRepo
 from bot.store.schedules import BadgeRoleRepo, FireRecord, ScheduleRepo
 from bot.store.settings import SettingsRepo
+from bot.store.weekly import WeeklyRepo
 
 
 class Store:
@@ -28,6 +29,7 @@ class Store:
         self.schedules = ScheduleRepo(db)
         self.fires = FireRecord(db)
         self.badge_roles = BadgeRoleRepo(db)
+        self.weekly = WeeklyRepo(db)
 
     @classmethod
     async def open(cls, path: Path | str, rules: AnswerRules, synchronous: str = "FULL") -> Store:

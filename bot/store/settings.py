@@ -33,3 +33,9 @@ class SettingsRepo:
         values = asdict(settings)
         await self.db.execute(UPSERT, (guild_id, *(values[c] for c in SETTING_COLUMNS)))
         return settings
+
+    async def with_weekly_post(self) -> list[GuildSettings]:
+        """Every server that has a weekly results post: what the scheduler rebuilds it from."""
+        rows = await self.db.fetchall("SELECT * FROM guild_settings"
+                                      " WHERE weekly_channel_id IS NOT NULL ORDER BY guild_id")
+        return [settings_from_row(r) for r in rows]

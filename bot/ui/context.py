@@ -15,11 +15,14 @@ import discord
 if TYPE_CHECKING:  # annotations only: posts and buttons import this module
     from bot.bank import Bank
     from bot.core.progress import ProgressService
+    from bot.core.schedules import ScheduleService
     from bot.core.service import ChallengeService
     from bot.core.settings import SettingsService
+    from bot.core.weekly import WeeklyService
     from bot.pacing import PacedSender
     from bot.tasks import Clock
     from bot.ui.posts import ChallengePoster
+    from bot.ui.rhythm import Rhythm
     from bot.worker.explainer import Explainer
 
 Wait = Callable[[Awaitable[Any]], Awaitable[Any]]
@@ -34,6 +37,9 @@ class Tutor:
     poster: ChallengePoster
     explainer: Explainer
     pacer: PacedSender  # every REST call the bot starts by itself, interaction replies aside
+    schedules: ScheduleService
+    rhythm: Rhythm  # runs schedules and weekly posts
+    weekly: WeeklyService  # what the weekly results post says
     clock: Clock
     # How to await something outside Discord (a child process); tests swap in simcord's.
     wait_external: Wait

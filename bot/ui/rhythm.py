@@ -1,0 +1,291 @@
+"""The study rhythm at run time: scheduled challenges and weekly results, fired by APScheduler.
+
+The database is the truth. At start-up every running schedule becomes an APScheduler job
+(in-memory job store); /schedule changes add, replace or drop jobs as they change rows. Every
+run is idempotent: (job, scheduled instant) is claimed in the database before anything is
+posted, so a restart, a clock jump or a double fire never posts twice. A run missed while the
+bot was down posts once at start-up if it is less than the grace period late; older ones are
+logged and skipped, never replayed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import discord
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.core.errors import ChallengeError, ChannelBusy, NoMatchingProblem, UnknownPack
+from bot.core.schedules import DAYS, ScheduleService, trigger_for
+from bot.core.service import ChallengeService
+from bot.core.settings import SettingsService
+from bot.core.wallclock import WallClockTrigger
+from bot.core.zones import zone
+from bot.pacing import PacedSender
+from bot.store.records import GuildSettings, Schedule
+from bot.tasks import Clock, TaskGroup
+from bot.ui.posts import ChallengePoster, missing_permissions
+from bot.ui.replies import permission_label
+
+log = logging.getLogger(__name__)
+LOOKBACK_S = 7 * 86400  # how far back start-up counts skipped runs, for the log only
+
+GuildGetter = Callable[[int], discord.Guild | None]
+WeeklyPost = Callable[[GuildSettings, float], Awaitable[discord.Embed]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: str  # posted, busy, paused, failed, duplicate
+    text: str  # what /schedule list shows
+
+
+class Broken(Exception):
+    """The schedule's target can't work until an admin acts: the schedule is paused."""
+
+
+class Rhythm:
+    """Owns the APScheduler scheduler and every scheduled and weekly post."""
+
+    def __init__(self, *, schedules: ScheduleService, challenges: ChallengeService,
+                 settings: SettingsService, poster: ChallengePoster, pacer: PacedSender,
+                 clock: Clock, guild: GuildGetter, ready: Callable[[], Awaitable[Any]],
+                 weekly_post: WeeklyPost | None = None, grace_s: float = 900.0) -> None:
+        self.schedules, self.challenges, self.settings = schedules, challenges, settings
+        self.poster, self.pacer, self.clock = poster, pacer, clock
+        self.guild, self.ready, self.weekly_post = guild, ready, weekly_post
+        self.grace = timedelta(seconds=grace_s)
+        self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        self.started = False
+        self.tasks = TaskGroup("rhythm")
+
+    # ---- life cycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Rebuilds every job from the database and starts the scheduler; the catch-up of
+        missed runs waits until the bot is connected and knows its servers."""
+        running = await self.schedules.running()
+        for schedule in running:
+            self._add_schedule_job(schedule)
+        weekly = await self.settings.with_weekly_post()
+        for settings in weekly:
+            self._add_weekly_job(settings)
+        self.scheduler.start()
+        self.started = True
+        log.info("scheduler started: %d schedules, %d weekly posts", len(running), len(weekly))
+        self.tasks.start("catch-up", self.catch_up(running, weekly))
+
+    async def close(self) -> None:
+        await self.tasks.close()
+        if self.started:
+            self.started = False
+            self.scheduler.shutdown(wait=False)
+
+    # ---- jobs ---------------------------------------------------------------------------
+
+    def _add_schedule_job(self, schedule: Schedule) -> None:
+        self.scheduler.add_job(self.fire_schedule, trigger_for(schedule), args=(schedule.id,),
+                               id=schedule.job, replace_existing=True)
+
+    def _add_weekly_job(self, settings: GuildSettings) -> None:
+        self.scheduler.add_job(self.fire_weekly, weekly_trigger(settings),
+                               args=(settings.guild_id,), id=weekly_job(settings.guild_id),
+                               replace_existing=True)
+
+    def schedule_changed(self, schedule: Schedule | None, schedule_id: int) -> None:
+        """After /schedule add, pause, resume or remove: the job follows the row."""
+        job = f"schedule:{schedule_id}"
+        if schedule is None or schedule.paused_reason is not None:
+            if self.scheduler.get_job(job) is not None:
+                self.scheduler.remove_job(job)
+            return
+        self._add_schedule_job(schedule)
+
+    async def weekly_changed(self, guild_id: int) -> None:
+        """After /tutor weekly-post or a change of zone: the weekly job follows the settings."""
+        settings = await self.settings.of(guild_id)
+        job = weekly_job(guild_id)
+        if self.scheduler.get_job(job) is not None:
+            self.scheduler.remove_job(job)
+        if settings.weekly_channel_id is not None:
+            self._add_weekly_job(settings)
+
+    # ---- firing -------------------------------------------------------------------------
+
+    async def fire_schedule(self, schedule_id: int) -> None:
+        """APScheduler's job: runs the schedule's run that is due now, once."""
+        schedule = await self.schedules.find(schedule_id)
+        if schedule is None or schedule.paused_reason is not None:
+            self.schedule_changed(None, schedule_id)
+            return
+        slot = due_run(trigger_for(schedule), self.clock(), self.grace)
+        if slot is None:
+            log.warning("schedule %d fired with no run due at %.0f", schedule_id, self.clock())
+            return
+        await self.run_schedule(schedule, slot)
+
+    async def run_schedule(self, schedule: Schedule, slot: int) -> Outcome:
+        """Posts the run of `slot` unless it was claimed before; records what happened."""
+        await self.ready()
+        if not await self.schedules.claim_run(schedule.job, slot, self.clock()):
+            log.info("schedule %d: the run of %d was already made", schedule.id, slot)
+            return Outcome("duplicate", "already posted")
+        try:
+            outcome = await self._post_challenge(schedule)
+        except Broken as exc:
+            reason = str(exc)
+            log.warning("schedule %d paused: guild=%d channel=%d: %s", schedule.id,
+                        schedule.guild_id, schedule.channel_id, reason)
+            await self.schedules.pause_broken(schedule.id, reason)
+            self.schedule_changed(None, schedule.id)
+            outcome = Outcome("paused", f"paused: {reason}")
+        await self.schedules.finish_run(schedule.job, slot, outcome.code)
+        await self.schedules.note_outcome(schedule.id, slot, outcome.text)
+        return outcome
+
+    async def _post_challenge(self, schedule: Schedule) -> Outcome:
+        channel, guild = self._target(schedule.guild_id, schedule.channel_id)
+        settings = await self.settings.of(guild.id)
+        try:
+            problem = await self.challenges.choose_problem(
+                guild.id, pack=schedule.pack_id, difficulty=schedule.difficulty,
+                kind=schedule.kind)
+            challenge = await self.challenges.start(
+                guild_id=guild.id, channel_id=channel.id, starter_id=0, problem=problem,
+                settings=settings, now=self.clock())
+        except ChannelBusy as exc:
+            log.info("schedule %d skipped: challenge %d still open in channel %d",
+                     schedule.id, exc.challenge_id, channel.id)
+            return Outcome("busy", "skipped: a challenge was still running in the channel")
+        except UnknownPack as exc:
+            raise Broken(f"the pack '{exc.name[:40]}' is no longer installed") from None
+        except NoMatchingProblem:
+            raise Broken("no installed problem matches its pack, difficulty and kind") from None
+        ping = guild.get_role(schedule.ping_role_id) if schedule.ping_role_id else None
+        try:
+            await self.poster.post(channel, challenge, problem, ping=ping, urgent=False)
+        except (discord.Forbidden, discord.NotFound) as exc:
+            await self.challenges.abandon(challenge.id, self.clock())
+            raise Broken(f"Discord refused the post ({exc.status})") from None
+        except discord.HTTPException as exc:
+            await self.challenges.abandon(challenge.id, self.clock())
+            log.warning("schedule %d: posting in channel %d failed: %s", schedule.id,
+                        channel.id, exc)
+            return Outcome("failed", f"failed: Discord answered {exc.status}; the next run "
+                                     "is as usual")
+        return Outcome("posted", f"posted challenge #{challenge.id}")
+
+    def target_problem(self, guild_id: int, channel_id: int) -> str | None:
+        """Why a post in this channel can't work now, or None if it can."""
+        try:
+            self._target(guild_id, channel_id)
+        except Broken as exc:
+            return str(exc)
+        return None
+
+    def _target(self, guild_id: int, channel_id: int) -> tuple[Any, discord.Guild]:
+        """The channel to post in; raises Broken if it is gone or the bot can't post there."""
+        guild = self.guild(guild_id)
+        if guild is None:
+            raise Broken("the bot is no longer in this server")
+        channel = guild.get_channel(channel_id)
+        if channel is None or not isinstance(channel, discord.abc.Messageable):
+            raise Broken("its channel was deleted")
+        missing = missing_permissions(channel, guild.me)
+        if missing:
+            names = ", ".join(permission_label(n) for n in missing)
+            raise Broken(f"the bot lacks {names} in <#{channel_id}>")
+        return channel, guild
+
+    async def fire_weekly(self, guild_id: int) -> None:
+        settings = await self.settings.of(guild_id)
+        if settings.weekly_channel_id is None or self.weekly_post is None:
+            return
+        slot = due_run(weekly_trigger(settings), self.clock(), self.grace)
+        if slot is not None:
+            await self.run_weekly(settings, slot)
+
+    async def run_weekly(self, settings: GuildSettings, slot: int) -> str:
+        """Posts the weekly results of the week before `slot`, once."""
+        await self.ready()
+        job = weekly_job(settings.guild_id)
+        if not await self.schedules.claim_run(job, slot, self.clock()):
+            return "duplicate"
+        assert settings.weekly_channel_id is not None and self.weekly_post is not None
+        try:
+            channel, _ = self._target(settings.guild_id, settings.weekly_channel_id)
+            # The slot first: a thousand servers posting at Monday 09:00 then compute their
+            # reports at the sender's pace, not all at once ahead of members' clicks.
+            await self.pacer.slot()
+            embed = await self.weekly_post(settings, float(slot))
+            await channel.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
+            outcome = "posted"
+        except Broken as exc:
+            log.warning("weekly post of guild %d skipped: %s", settings.guild_id, exc)
+            outcome = "broken"
+        except discord.HTTPException as exc:
+            log.warning("weekly post of guild %d failed: %s", settings.guild_id, exc)
+            outcome = "failed"
+        await self.schedules.finish_run(job, slot, outcome)
+        return outcome
+
+    # ---- start-up -----------------------------------------------------------------------
+
+    async def catch_up(self, schedules: list[Schedule], weekly: list[GuildSettings]) -> None:
+        """Runs missed while the bot was down: the latest one posts once if it is at most the
+        grace period late; older ones are logged and skipped, never replayed."""
+        await self.ready()
+        now = self.clock()
+        for schedule in schedules:
+            trigger = trigger_for(schedule)
+            since = max(schedule.created_at, schedule.last_fire_at or 0.0, now - LOOKBACK_S)
+            skipped = missed_runs(trigger, since, now - self.grace.total_seconds())
+            if skipped:
+                log.info("schedule %d: %d run(s) missed while the bot was down are skipped "
+                         "(more than %.0f s late)", schedule.id, len(skipped),
+                         self.grace.total_seconds())
+            slot = due_run(trigger, now, self.grace)
+            if slot is not None and slot > schedule.created_at:
+                fresh = await self.schedules.find(schedule.id)
+                if fresh is not None and fresh.paused_reason is None:
+                    await self.run_schedule(fresh, slot)
+        for settings in weekly:
+            slot = due_run(weekly_trigger(settings), now, self.grace)
+            if slot is not None:
+                await self.run_weekly(settings, slot)
+
+
+def weekly_job(guild_id: int) -> str:
+    return f"weekly:{guild_id}"
+
+
+def weekly_trigger(settings: GuildSettings) -> WallClockTrigger:
+    hour, minute = (int(part) for part in (settings.weekly_time or "00:00").split(":"))
+    cron = CronTrigger(day_of_week=DAYS[settings.weekly_day or 0], hour=hour, minute=minute,
+                       timezone=UTC)
+    return WallClockTrigger(cron, zone(settings.timezone))
+
+
+def due_run(trigger: WallClockTrigger, now: float, grace: timedelta) -> int | None:
+    """The latest run at or before `now`, if it is at most `grace` old (a minute at least:
+    APScheduler may call a moment late)."""
+    window = max(grace, timedelta(minutes=1))
+    until = datetime.fromtimestamp(now, UTC)
+    runs = trigger.runs_between(until - window, until)
+    return int(runs[-1].timestamp()) if runs else None
+
+
+def missed_runs(trigger: WallClockTrigger, since: float, now: float) -> list[int]:
+    """Runs in (since, now], oldest first, as UNIX seconds."""
+    runs = trigger.runs_between(datetime.fromtimestamp(since, UTC),
+                                datetime.fromtimestamp(now, UTC))
+    return [int(run.timestamp()) for run in runs]
+
+
+__all__ = ["ChallengeError", "Outcome", "Rhythm", "due_run", "missed_runs"]
