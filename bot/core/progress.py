@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.core.periods import Period, period_key
-from bot.core.zones import zone
+from bot.core.zones import stored_zone
 from bot.store import Store
 from bot.store.records import Leaderboard, Profile
 
@@ -23,7 +23,7 @@ class ProgressService:
         own rank."""
         timezone = (await self.store.settings.get(guild_id)).timezone
         return await self.store.leaderboard.page(
-            guild_id, period_key(period, self.clock(), zone(timezone)), scope=scope,
+            guild_id, period_key(period, self.clock(), stored_zone(timezone)), scope=scope,
             limit=PAGE_SIZE,
             offset=max(0, page) * PAGE_SIZE, member_id=member_id)
 

@@ -6,7 +6,7 @@ from bot.bank import KINDS, Bank
 from bot.core.badges import STANDARD_BADGES, BadgeCatalogue, BadgeContext, pack_badge
 from bot.core.challenge import judge, next_streak
 from bot.core.periods import period_keys
-from bot.core.zones import zone
+from bot.core.zones import stored_zone
 from bot.store.records import Challenge, MemberProgress, MemberSnapshot, Verdict
 
 
@@ -34,7 +34,7 @@ class CoreRules:
         return next_streak(streak, verdict)
 
     def periods(self, now: float, timezone: str) -> list[str]:
-        return period_keys(now, zone(timezone))
+        return period_keys(now, stored_zone(timezone))
 
     def new_badges(self, snapshot: MemberSnapshot, challenge: Challenge,
                    verdict: Verdict) -> list[str]:

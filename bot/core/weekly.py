@@ -3,21 +3,17 @@ wall clock, and when the next post is due. Knows no Discord."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from fractions import Fraction
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.core.clock_time import parse_hhmm
-from bot.core.zones import UnknownZone, zone
+from bot.core.zones import stored_zone, zone
 from bot.store import Store
 from bot.store.records import GuildSettings
 from bot.store.weekly import ProblemTally
-
-log = logging.getLogger(__name__)
 
 WEEK = timedelta(days=7)
 TOP = 10
@@ -80,12 +76,12 @@ class WeeklyReport:
 
     @property
     def first_day(self) -> date:
-        return datetime.fromtimestamp(self.start, zone_or_utc(self.zone)).date()
+        return datetime.fromtimestamp(self.start, stored_zone(self.zone)).date()
 
     @property
     def last_day(self) -> date:
         """The local date of the week's last moment (a post at Monday 00:00 ends on Sunday)."""
-        return datetime.fromtimestamp(self.end - 1e-3, zone_or_utc(self.zone)).date()
+        return datetime.fromtimestamp(self.end - 1e-3, stored_zone(self.zone)).date()
 
 
 class WeeklyService:
@@ -97,7 +93,7 @@ class WeeklyService:
     async def report(self, guild_id: int, end: float, zone_name: str) -> WeeklyReport:
         """The seven days of the server's wall clock before `end` (UNIX seconds), whatever
         day the post runs on; "improved" compares them with the seven days before."""
-        local = zone_or_utc(zone_name)
+        local = stored_zone(zone_name)
         start, previous_start = week_start(end, local), week_start(end, local, weeks=2)
         activity = await self.store.weekly.activity(guild_id, start, end,
                                                     previous_start=previous_start)
@@ -108,16 +104,6 @@ class WeeklyService:
             badges=tuple((member, badge) for member, badge, _ in activity.badges),
             missed_most=missed_most(activity.problems),
             challenges=activity.challenges, members=len(activity.points))
-
-
-def zone_or_utc(name: str) -> ZoneInfo:
-    """The server's zone; a name the zone database lost falls back to UTC, so the post still
-    goes out."""
-    try:
-        return zone(name)
-    except UnknownZone:
-        log.warning("unknown time zone %r: the weekly results use UTC", name[:64])
-        return ZoneInfo("UTC")
 
 
 def week_start(end: float, local: tzinfo, weeks: int = 1) -> float:

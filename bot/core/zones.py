@@ -4,9 +4,11 @@ data work too."""
 from __future__ import annotations
 
 import difflib
+import logging
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+log = logging.getLogger(__name__)
 DEFAULT_ZONE = "UTC"
 SUGGESTIONS = 3
 CHOICES_MAX = 25  # Discord shows at most 25 autocomplete choices
@@ -42,6 +44,16 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo(real)
     except (ZoneInfoNotFoundError, ValueError):  # listed but unreadable: a broken tzdata
         raise UnknownZone(name, closest_zones(name)) from None
+
+
+def stored_zone(name: str) -> ZoneInfo:
+    """A zone read back from the database; one the zone data no longer has (a tzdata update
+    can drop a name) falls back to UTC with a log line, so answers and posts still work."""
+    try:
+        return zone(name)
+    except UnknownZone:
+        log.warning("unknown stored time zone %r: using UTC", name[:64])
+        return ZoneInfo(DEFAULT_ZONE)
 
 
 def canonical_zone(name: str) -> str:

@@ -21,11 +21,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.core.errors import ChallengeError, ChannelBusy, NoMatchingProblem, UnknownPack
-from bot.core.schedules import DAYS, ScheduleService, trigger_for
+from bot.core.schedules import DAYS, ScheduleRefused, ScheduleService, trigger_for
 from bot.core.service import ChallengeService
 from bot.core.settings import SettingsService
 from bot.core.wallclock import WallClockTrigger
-from bot.core.zones import zone
+from bot.core.zones import UnknownZone, stored_zone
 from bot.pacing import PacedSender
 from bot.store.records import GuildSettings, Schedule
 from bot.tasks import Clock, TaskGroup
@@ -70,9 +70,14 @@ class Rhythm:
     async def start(self) -> None:
         """Rebuilds every job from the database and starts the scheduler; the catch-up of
         missed runs waits until the bot is connected and knows its servers."""
-        running = await self.schedules.running()
-        for schedule in running:
-            self._add_schedule_job(schedule)
+        running = []
+        for schedule in await self.schedules.running():
+            try:
+                self._add_schedule_job(schedule)
+            except (UnknownZone, ScheduleRefused) as exc:  # a zone or rule an upgrade dropped
+                await self._pause(schedule, f"its timing no longer reads ({exc})")
+                continue
+            running.append(schedule)
         weekly = await self.settings.with_weekly_post()
         for settings in weekly:
             self._add_weekly_job(settings)
@@ -139,15 +144,17 @@ class Rhythm:
         try:
             outcome = await self._post_challenge(schedule)
         except Broken as exc:
-            reason = str(exc)
-            log.warning("schedule %d paused: guild=%d channel=%d: %s", schedule.id,
-                        schedule.guild_id, schedule.channel_id, reason)
-            await self.schedules.pause_broken(schedule.id, reason)
-            self.schedule_changed(None, schedule.id)
-            outcome = Outcome("paused", f"paused: {reason}")
+            await self._pause(schedule, str(exc))
+            outcome = Outcome("paused", f"paused: {exc}")
         await self.schedules.finish_run(schedule.job, slot, outcome.code)
         await self.schedules.note_outcome(schedule.id, slot, outcome.text)
         return outcome
+
+    async def _pause(self, schedule: Schedule, reason: str) -> None:
+        log.warning("schedule %d paused: guild=%d channel=%d: %s", schedule.id,
+                    schedule.guild_id, schedule.channel_id, reason)
+        await self.schedules.pause_broken(schedule.id, reason)
+        self.schedule_changed(None, schedule.id)
 
     async def _post_challenge(self, schedule: Schedule) -> Outcome:
         channel, guild = self._target(schedule.guild_id, schedule.channel_id)
@@ -269,7 +276,7 @@ def weekly_trigger(settings: GuildSettings) -> WallClockTrigger:
     hour, minute = (int(part) for part in (settings.weekly_time or "00:00").split(":"))
     cron = CronTrigger(day_of_week=DAYS[settings.weekly_day or 0], hour=hour, minute=minute,
                        timezone=UTC)
-    return WallClockTrigger(cron, zone(settings.timezone))
+    return WallClockTrigger(cron, stored_zone(settings.timezone))
 
 
 def due_run(trigger: WallClockTrigger, now: float, grace: timedelta) -> int | None:

@@ -17,8 +17,8 @@ from bot.core.weekly import (
     WeeklyService,
     describe_weekly,
     next_post,
-    zone_or_utc,
 )
+from bot.core.zones import stored_zone
 from bot.store.records import GuildSettings
 from bot.ui.replies import ts
 
@@ -90,7 +90,7 @@ def missed_line(missed: MissedProblem, bank: Bank) -> str:
 
 
 def week_footer(report: WeeklyReport) -> str:
-    local = zone_or_utc(report.zone)
+    local = stored_zone(report.zone)
     start, end = (datetime.fromtimestamp(t, local) for t in (report.start, report.end))
     return f"{start:%a %d %b %H:%M} – {end:%a %d %b %H:%M} ({report.zone})"
 

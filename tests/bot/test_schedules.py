@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from datetime import UTC, datetime
 
 import apscheduler.schedulers.base
@@ -256,3 +257,16 @@ async def test_the_weekly_results_post_by_themselves_once(env, room, make_bot,
     assert len(bot_posts(room)) == 1
     await env.advance_time(7 * 86400)  # and a week later, the next one
     assert len(bot_posts(room)) == 2
+
+
+async def test_a_stored_zone_the_zone_data_lost_pauses_its_schedule_at_start_up(
+        env, room, make_bot, config):
+    await add(room, channel=room.channel, time="00:05")
+    await add(room, channel=room.channel, time="06:00")
+    with sqlite3.connect(config.database_path) as conn:  # as if a tzdata update dropped it
+        conn.execute("UPDATE schedules SET timezone = 'Mars/Olympus_Mons' WHERE id = 1")
+    await restart(env, make_bot)
+    first, second = await env.bot.tutor.schedules.of_guild(room.guild.id)
+    assert first.paused_reason.startswith("its timing no longer reads")
+    assert second.paused_reason is None
+    assert env.bot.tutor.rhythm.scheduler.get_job(second.job) is not None
