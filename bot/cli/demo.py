@@ -7,11 +7,13 @@ classmates who answer each challenge after some seconds with a plausible spread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from bot.config import Config
 log = logging.getLogger(__name__)
 
 # Simulated classmates: (name, chance of knowing the answer).
+DEMO_SCHEDULE_AT = "00:03"  # the simulated clock starts at 00:00 UTC
 CLASSMATES = (("ada", 0.85), ("grace", 0.7), ("alan", 0.55), ("feifei", 0.75), ("yann", 0.4))
 
 
@@ -76,6 +79,32 @@ class Classmates:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
+@contextlib.contextmanager
+def scheduler_on_simulated_clock() -> Iterator[None]:
+    """APScheduler reads datetime.now() for when a job is due; in the simulation the bot's
+    clock is simcord's, so the scheduler is pointed at that clock too (demo and tests only:
+    on Discord both read the same wall clock)."""
+    import apscheduler.schedulers.base as base
+
+    class SimulatedClock(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> Any:
+            return discord.utils.utcnow().astimezone(tz)
+
+    real, base.datetime = base.datetime, SimulatedClock
+    try:
+        yield
+    finally:
+        base.datetime = real
+
+
+async def add_demo_schedule(channel: Any, organiser: Any) -> None:
+    """A schedule three simulated minutes in, added as an organiser would, so the demo shows
+    a challenge that posts itself."""
+    await retry(organiser.slash, channel, "schedule add", channel=channel,
+                time=DEMO_SCHEDULE_AT, days="every day", timezone="UTC")
+
+
 def page_state(channel: Any) -> tuple[int, ...]:
     messages = channel.history()
     return (len(messages), *(hash(str(m.embeds[0].to_dict())) for m in messages if m.embeds))
@@ -89,26 +118,28 @@ async def run_demo(config: Config, *, speed: float = 1.0, rounds: int | None = N
 
     bot = create_bot(config)
     # A short settle_timeout keeps the bot's few-second timers on the simulated clock.
-    async with simcord.run(bot, strict_sync=True, settle_timeout=1.0) as env:
-        guild = env.create_guild("PyTorch Study Group")
-        channel = guild.create_text_channel("daily-challenge")
-        admins = guild.create_role("Organisers",
-                                   permissions=discord.Permissions(manage_guild=True))
-        you = guild.add_member(env.create_user("you"), roles=[admins])
-        classmates = [(guild.add_member(env.create_user(name)), skill)
-                      for name, skill in CLASSMATES]
-        await bot.tree.sync()
-        group = Classmates(bot, classmates, speed, random.Random(seed))
-        async with env.preview(channel, viewers=[you, *(m for m, _ in classmates)],
-                               layout="channel", port=config.demo_port or None) as preview:
-            on_url(preview.url)
-            if autostart:  # the page opens on a live round rather than an empty channel
-                await retry(you.slash, channel, "challenge")
-            try:
-                await drive(env, bot, preview, channel, group, speed, rounds)
-            finally:
-                await group.close()
-                await bot.release()
+    with scheduler_on_simulated_clock():
+        async with simcord.run(bot, strict_sync=True, settle_timeout=1.0) as env:
+            guild = env.create_guild("PyTorch Study Group")
+            channel = guild.create_text_channel("daily-challenge")
+            admins = guild.create_role("Organisers",
+                                       permissions=discord.Permissions(manage_guild=True))
+            you = guild.add_member(env.create_user("you"), roles=[admins])
+            classmates = [(guild.add_member(env.create_user(name)), skill)
+                          for name, skill in CLASSMATES]
+            await bot.tree.sync()
+            await add_demo_schedule(channel, you)
+            group = Classmates(bot, classmates, speed, random.Random(seed))
+            async with env.preview(channel, viewers=[you, *(m for m, _ in classmates)],
+                                   layout="channel", port=config.demo_port or None) as preview:
+                on_url(preview.url)
+                if autostart:  # the page opens on a live round rather than an empty channel
+                    await retry(you.slash, channel, "challenge")
+                try:
+                    await drive(env, bot, preview, channel, group, speed, rounds)
+                finally:
+                    await group.close()
+                    await bot.release()
     return 0
 
 
@@ -146,7 +177,8 @@ def main(config: Config, speed: float, rounds: int | None) -> int:
         def announce(url: str) -> None:
             print(f"tutorbot demo: open {url} in your browser.\n"
                   "A challenge is already running and five classmates answer it within a "
-                  "minute.\nTry /challenge, /leaderboard, /profile and /badges in the page, "
+                  "minute, and a scheduled one posts itself at 00:03 (/schedule list).\n"
+                  "Try /challenge, /leaderboard, /profile and /badges in the page, "
                   "and Why? (run it) after the reveal.\nPress Ctrl-C to stop.", flush=True)
 
         try:

@@ -24,3 +24,13 @@ async def test_the_demo_serves_its_page_and_classmates_play_a_round(config):
         closed = conn.execute("SELECT count(*) FROM challenges WHERE closed_at IS NOT NULL"
                               ).fetchone()[0]
     assert answered == len(CLASSMATES) and closed == 1
+
+
+async def test_the_demos_schedule_posts_a_challenge_by_itself(config):
+    assert await run_demo(config, speed=240, rounds=2, on_url=lambda _: None, seed=4) == 0
+    with sqlite3.connect(config.database_path) as conn:
+        starters = [row[0] for row in conn.execute(
+            "SELECT starter_id FROM challenges ORDER BY id")]
+        fired = conn.execute("SELECT job, outcome FROM job_fires").fetchall()
+    assert starters[1] == 0  # the second challenge was nobody's: the schedule's
+    assert fired == [("schedule:1", "posted")]

@@ -8,25 +8,20 @@ import re
 import sqlite3
 from datetime import UTC, datetime
 
-import apscheduler.schedulers.base
 import discord
 import pytest
 
+from bot.cli.demo import scheduler_on_simulated_clock
 from tests.bot.test_restart import restart
 
 MINUTE = 60
 
 
 @pytest.fixture
-def scheduler_on_bot_clock(monkeypatch):
+def scheduler_on_bot_clock():
     """APScheduler reads datetime.now(); here it reads simcord's clock, as the bot does."""
-
-    class BotClock(datetime):
-        @classmethod
-        def now(cls, tz=None):
-            return discord.utils.utcnow().astimezone(tz)
-
-    monkeypatch.setattr(apscheduler.schedulers.base, "datetime", BotClock)
+    with scheduler_on_simulated_clock():
+        yield
 
 
 def bot_posts(room) -> list[discord.Message]:
