@@ -159,7 +159,7 @@ class ScheduleGroup(app_commands.Group, name="schedule",
         try:
             if action == "pause":
                 schedule = await service.pause(guild_id, schedule_id,
-                                               f"paused by <@{interaction.user.id}>")
+                                               f"<@{interaction.user.id}> paused it")
                 reply = f"⏸️ Schedule #{schedule_id} is paused."
             elif action == "resume":
                 current = await service.get(guild_id, schedule_id)

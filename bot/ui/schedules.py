@@ -44,7 +44,9 @@ def schedule_field(schedule: Schedule, next_run: datetime | None, bank: Bank) ->
                      " starts it again.")
     else:
         lines.append(next_run_line(next_run))
-    if schedule.last_fire_at is not None and schedule.last_outcome:
+    shown_pause = schedule.paused_reason and schedule.last_outcome == \
+        f"paused: {schedule.paused_reason}"
+    if schedule.last_fire_at is not None and schedule.last_outcome and not shown_pause:
         lines.append(f"Last run {ts(schedule.last_fire_at, 'f')}: {schedule.last_outcome}")
     return name, "\n".join(lines)[:FIELD_VALUE_MAX]
 

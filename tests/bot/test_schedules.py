@@ -126,7 +126,7 @@ async def test_pause_resume_and_remove(env, room, scheduler_on_bot_clock):
     await env.advance_time(6 * MINUTE)
     assert bot_posts(room) == []  # paused: no post
     listed = await room.admin.slash(room.channel, "schedule list")
-    assert f"⏸️ Paused: paused by <@{room.admin.id}>" in listed.response.embeds[0].fields[0].value
+    assert f"⏸️ Paused: <@{room.admin.id}> paused it" in listed.response.embeds[0].fields[0].value
 
     resumed = await room.admin.slash(room.channel, "schedule resume", id=1)
     assert "runs again" in resumed.response.content
