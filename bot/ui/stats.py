@@ -28,7 +28,8 @@ def leaderboard_title(period: Period, scope: str, bank: Bank) -> str:
     return title[:256]
 
 
-def leaderboard_embed(board: Leaderboard, period: Period, page: int, bank: Bank) -> discord.Embed:
+def leaderboard_embed(board: Leaderboard, period: Period, page: int, bank: Bank,
+                      zone: str = "UTC") -> discord.Embed:
     embed = discord.Embed(title=leaderboard_title(period, board.scope, bank),
                           colour=discord.Colour.gold())
     if not board.rows:
@@ -42,7 +43,9 @@ def leaderboard_embed(board: Leaderboard, period: Period, page: int, bank: Bank)
     else:
         embed.add_field(name="You", value="No points in this period yet.")
     pages = max(1, math.ceil(board.total_members / PAGE_SIZE))
-    embed.set_footer(text=f"Page {page + 1}/{pages} · {board.total_members:,} members ranked")
+    days = "" if period is Period.ALL else f" · days by {zone} time"
+    embed.set_footer(text=f"Page {page + 1}/{pages} · {board.total_members:,} members ranked"
+                          f"{days}")
     return embed
 
 
@@ -57,7 +60,8 @@ def leaderboard_view(period: Period, scope: str, page: int, total: int) -> disco
 async def render_leaderboard(tutor: Tutor, guild_id: int, member_id: int, period: Period,
                              scope: str, page: int) -> tuple[discord.Embed, discord.ui.View]:
     board = await tutor.progress.leaderboard(guild_id, period, scope, page, member_id)
-    return (leaderboard_embed(board, period, page, tutor.bank),
+    zone = (await tutor.settings.of(guild_id)).timezone
+    return (leaderboard_embed(board, period, page, tutor.bank, zone),
             leaderboard_view(period, scope, page, board.total_members))
 
 

@@ -102,7 +102,9 @@ async def test_todays_leaderboard_is_read_in_the_zone_in_force(env, room):
     assert (await today()).description.startswith(f"🥇 <@{member.id}>")  # 1 January in UTC
     await config(room, timezone="America/New_York")
     # In New York it is still 31 December: a day on which nobody answered.
-    assert (await today()).description.startswith("No points in this period yet")
+    board = await today()
+    assert board.description.startswith("No points in this period yet")
+    assert board.footer.text.endswith("days by America/New_York time")
     await room.admin.slash(room.channel, "challenge-stop")
     await room.admin.slash(room.channel, "challenge")
     post = room.post()
