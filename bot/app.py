@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.bank import Bank, load_bank
 from bot.config import Config
 from bot.core.progress import ProgressService
+from bot.core.roles import BadgeRoleService
 from bot.core.rules import CoreRules
 from bot.core.schedules import ScheduleService
 from bot.core.service import ChallengeService
@@ -26,6 +27,7 @@ from bot.ui.explain import WhyButton, why_buttons
 from bot.ui.posts import ChallengePoster
 from bot.ui.replies import clip_message, permission_label
 from bot.ui.rhythm import Rhythm
+from bot.ui.roles import BadgeRoleGranter
 from bot.ui.stats import PageButton
 from bot.ui.weekly import weekly_post
 from bot.worker.explainer import Explainer, passthrough
@@ -133,6 +135,7 @@ class TutorBot(commands.Bot):
                                           self.now)
         schedules = ScheduleService(self.store, self.bank, self.now)
         weekly = WeeklyService(self.store)
+        badge_roles = BadgeRoleService(self.store, challenges.catalogue)
         rhythm = Rhythm(schedules=schedules, challenges=challenges, settings=settings,
                         poster=poster, pacer=pacer, clock=self.now, guild=self.get_guild,
                         ready=self.wait_until_ready,
@@ -141,7 +144,8 @@ class TutorBot(commands.Bot):
         return Tutor(bank=self.bank, challenges=challenges, settings=settings,
                      progress=ProgressService(self.store, self.now), poster=poster,
                      explainer=explainer, pacer=pacer, schedules=schedules, rhythm=rhythm,
-                     weekly=weekly,
+                     weekly=weekly, badge_roles=badge_roles,
+                     role_granter=BadgeRoleGranter(badge_roles, pacer),
                      clock=self.now,
                      wait_external=passthrough)
 
@@ -172,6 +176,7 @@ class TutorBot(commands.Bot):
             await self.tutor.rhythm.close()
             await self.tutor.poster.close()
             await self.tutor.explainer.close()
+            await self.tutor.role_granter.close()
             await self.tutor.pacer.close()
         if hasattr(self, "store"):
             await self.store.close()

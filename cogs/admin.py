@@ -1,4 +1,4 @@
-"""/tutor config (Manage Server) and /tutor sync (the bot's owner)."""
+"""/tutor config, badge-role and weekly-post (Manage Server); /tutor sync (the bot's owner)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from bot.core.zones import UnknownZone, zone, zone_choices
 from bot.store.records import GuildSettings
 from bot.ui.context import Tutor
 from bot.ui.posts import missing_permissions, permission_names
+from bot.ui.roles import badge_choices, badge_role_reply
 from bot.ui.weekly import weekly_setting_reply
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,23 @@ class TutorGroup(app_commands.Group, name="tutor", description="Set up tutorbot 
     async def config_timezone_autocomplete(self, interaction: discord.Interaction[TutorBot],
                                            current: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=z, value=z) for z in zone_choices(current)]
+
+    @app_commands.command(name="badge-role")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.describe(badge="The badge that brings the role",
+                           role="The role members get with it (leave out to unlink the badge)")
+    async def badge_role(self, interaction: discord.Interaction[TutorBot],
+                         badge: app_commands.Range[str, 1, 100],
+                         role: discord.Role | None = None) -> None:
+        """Give members a role when they earn a badge (Manage Server)."""
+        assert isinstance(interaction.user, discord.Member)
+        reply = await badge_role_reply(self.bot.tutor.badge_roles, interaction.user, badge, role)
+        await interaction.response.send_message(reply, ephemeral=True)
+
+    @badge_role.autocomplete("badge")
+    async def badge_role_autocomplete(self, interaction: discord.Interaction[TutorBot],
+                                      current: str) -> list[app_commands.Choice[str]]:
+        return badge_choices(self.bot.tutor.badge_roles, current)
 
     @app_commands.command(name="sync")
     async def sync(self, interaction: discord.Interaction[TutorBot]) -> None:

@@ -60,7 +60,10 @@ class AnswerButton(SafeButton, template=r"tutor:answer:(?P<cid>\d{1,18}):(?P<cho
         result = await tutor.challenges.answer(self.challenge_id, interaction.user.id,
                                                self.choice, tutor.clock(), str(interaction.id))
         badges = tutor.challenges.badges(result.new_badges)
-        await interaction.response.send_message(answer_reply(result, badges), ephemeral=True)
+        try:
+            await interaction.response.send_message(answer_reply(result, badges), ephemeral=True)
+        finally:  # the badges are recorded even if the reply fails: so are their roles
+            tutor.role_granter.grant_later(interaction.user, result.new_badges)
         if not result.replayed:
             tutor.poster.answered(result.challenge.id)
 

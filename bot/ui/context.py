@@ -15,6 +15,7 @@ import discord
 if TYPE_CHECKING:  # annotations only: posts and buttons import this module
     from bot.bank import Bank
     from bot.core.progress import ProgressService
+    from bot.core.roles import BadgeRoleService
     from bot.core.schedules import ScheduleService
     from bot.core.service import ChallengeService
     from bot.core.settings import SettingsService
@@ -23,6 +24,7 @@ if TYPE_CHECKING:  # annotations only: posts and buttons import this module
     from bot.tasks import Clock
     from bot.ui.posts import ChallengePoster
     from bot.ui.rhythm import Rhythm
+    from bot.ui.roles import BadgeRoleGranter
     from bot.worker.explainer import Explainer
 
 Wait = Callable[[Awaitable[Any]], Awaitable[Any]]
@@ -40,6 +42,8 @@ class Tutor:
     schedules: ScheduleService
     rhythm: Rhythm  # runs schedules and weekly posts
     weekly: WeeklyService  # what the weekly results post says
+    badge_roles: BadgeRoleService  # which role each badge brings
+    role_granter: BadgeRoleGranter  # gives those roles in the background
     clock: Clock
     # How to await something outside Discord (a child process); tests swap in simcord's.
     wait_external: Wait
