@@ -33,6 +33,7 @@ bench: $(VENV)/.stamp-dev+worker
 	$(PY) bench/answers.py
 	$(PY) bench/leaderboard.py
 	$(PY) bench/weekly.py
+	$(PY) bench/schedules.py
 	$(PY) bench/clicks.py
 	$(PY) bench/explain.py
 

@@ -10,6 +10,7 @@ the urgent lane and go before scheduled posts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -24,12 +25,43 @@ DEFAULT_RATE = 40  # our aim: a margin for the calls discord.py makes on its own
 WINDOW_S = 1.0
 
 
+class Reservation:
+    """A granted turn to start one request. It holds its place in the window until the
+    request starts (`run`) or the holder lets it go (`release`), so that a caller who resumes
+    late, or does some work first, never starts more than the rate in any window."""
+
+    __slots__ = ("sender", "spent")
+
+    def __init__(self, sender: PacedSender) -> None:
+        self.sender = sender
+        self.spent = False
+
+    async def run(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Starts call() now; its result or error is the caller's."""
+        self.start()
+        return await call()
+
+    def start(self) -> None:
+        """For a caller that makes the request itself, right after this."""
+        if self.spent:
+            raise RuntimeError("a reservation starts one request")
+        self.spent = True
+        self.sender._start_reserved()
+
+    def release(self) -> None:
+        """Gives the turn back unused; harmless after the request started."""
+        if not self.spent:
+            self.spent = True
+            self.sender._give_back()
+
+
 class PacedSender:
     """Starts at most `rate` calls in any `window` seconds, urgent calls first.
 
-    A sliding window over the start times of recent calls: a call starts only when fewer
-    than `rate` started in the last `window` seconds. It counts in real time (what Discord
-    counts in), never in the bot's clock, which tests move.
+    A sliding window over the start times of recent calls, plus the turns granted whose
+    requests have not started yet: a turn is granted only while those together are fewer
+    than `rate`, and its start time is taken when its request starts. It counts in real time
+    (what Discord counts in), never in the bot's clock, which tests move.
     """
 
     def __init__(self, rate: int = DEFAULT_RATE, window: float = WINDOW_S,
@@ -38,26 +70,39 @@ class PacedSender:
             raise ValueError("rate must be at least 1")
         self.rate, self.window, self.clock = rate, window, clock
         self.started: deque[float] = deque()  # start times within the window
+        self.reserved = 0  # turns granted whose requests have not started
         self.lanes: tuple[deque[asyncio.Future[None]], ...] = (deque(), deque())
         self._dispatcher: asyncio.Task[None] | None = None
+        self._freed = asyncio.Event()  # a reserved turn started or was given back
         self.sent = 0
 
     async def run(self, call: Callable[[], Awaitable[T]], *, urgent: bool = False) -> T:
-        """Waits for a slot, then awaits call(); its result or error is the caller's."""
-        await self.slot(urgent=urgent)
-        return await call()
+        """Waits for a turn, then awaits call(); its result or error is the caller's."""
+        reservation = await self.reserve(urgent=urgent)
+        return await reservation.run(call)
 
     async def slot(self, *, urgent: bool = False) -> None:
-        """Returns when the caller may start one request."""
+        """Returns when the caller may start one request, which it must start right away."""
+        (await self.reserve(urgent=urgent)).start()
+
+    async def reserve(self, *, urgent: bool = False) -> Reservation:
+        """Waits for a turn; the caller starts its request with the reservation, or
+        releases it."""
         if self._free_now() and not any(self.lanes):
-            self._take()
-            return
+            self.reserved += 1
+            return Reservation(self)
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.lanes[0 if urgent else 1].append(turn)
         if self._dispatcher is None or self._dispatcher.done():
             self._dispatcher = asyncio.get_running_loop().create_task(
                 self._dispatch(), name="paced-sender")
-        await turn
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():  # granted, and its caller gave up
+                self._give_back()
+            raise
+        return Reservation(self)
 
     @property
     def waiting(self) -> int:
@@ -67,23 +112,38 @@ class PacedSender:
         cutoff = self.clock() - self.window
         while self.started and self.started[0] <= cutoff:
             self.started.popleft()
-        return len(self.started) < self.rate
+        return len(self.started) + self.reserved < self.rate
 
-    def _take(self) -> None:
+    def _start_reserved(self) -> None:
+        self.reserved -= 1
         self.started.append(self.clock())
         self.sent += 1
+        self._freed.set()
+
+    def _give_back(self) -> None:
+        self.reserved -= 1
+        self._freed.set()
 
     async def _dispatch(self) -> None:
-        """Hands out slots while anyone waits; lives only while there is a queue."""
+        """Grants turns while anyone waits; lives only while there is a queue."""
         while any(self.lanes):
             if not self._free_now():
-                await asyncio.sleep(max(0.0, self.started[0] + self.window - self.clock()))
+                await self._until_something_frees()
                 continue
             turn = (self.lanes[0] or self.lanes[1]).popleft()
             if turn.done():  # its caller gave up waiting
                 continue
-            self._take()
+            self.reserved += 1
             turn.set_result(None)
+
+    async def _until_something_frees(self) -> None:
+        """Until the oldest start leaves the window, or a reserved turn starts or is given
+        back (the window may be full of reservations alone)."""
+        self._freed.clear()
+        expiry = (self.started[0] + self.window - self.clock()) if self.started else None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._freed.wait(), None if expiry is None
+                                   else max(0.0, expiry))
 
     async def close(self) -> None:
         if self._dispatcher is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -14,7 +14,7 @@ from bot.core.challenge import policy_of
 from bot.core.scoring import hint_cost
 from bot.core.service import ChallengeService
 from bot.core.settings import SettingsService
-from bot.pacing import PacedSender
+from bot.pacing import PacedSender, Reservation
 from bot.store.records import Challenge, Reveal
 from bot.tasks import AnsweredCounter, Clock, DeadlineTimers
 from bot.ui.challenge import challenge_embed, challenge_view, reveal_embed
@@ -61,17 +61,24 @@ class ChallengePoster:
 
     async def post(self, channel: discord.abc.Messageable, challenge: Challenge,
                    problem: Problem, *, ping: discord.Role | None = None,
-                   urgent: bool = True) -> discord.Message:
+                   urgent: bool = True,
+                   reservation: Reservation | None = None) -> discord.Message:
         """Posts the challenge and arms its reveal; the row exists before the buttons do.
 
-        A member's /challenge is urgent; a scheduled post waits behind it. `ping` is the one
-        role the post may mention.
+        A member's /challenge is urgent; a scheduled post waits behind it, and brings the
+        turn it reserved before opening the challenge. `ping` is the one role the post may
+        mention.
         """
         mentions = discord.AllowedMentions(everyone=False, users=False,
                                            roles=[ping] if ping else False)
-        message = await self.pacer.run(lambda: channel.send(
-            ping.mention if ping else None, embed=embed_for(challenge, problem),
-            view=challenge_view(challenge), allowed_mentions=mentions), urgent=urgent)
+
+        def send() -> Awaitable[discord.Message]:
+            return channel.send(ping.mention if ping else None,
+                                embed=embed_for(challenge, problem),
+                                view=challenge_view(challenge), allowed_mentions=mentions)
+
+        message = await (reservation.run(send) if reservation is not None
+                         else self.pacer.run(send, urgent=urgent))
         await self.service.attach_message(challenge.id, message.id)
         self.arm_reveal(challenge.id, challenge.deadline)
         return message

@@ -10,6 +10,7 @@ logged and skipped, never replayed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
+from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
@@ -26,7 +28,7 @@ from bot.core.service import ChallengeService
 from bot.core.settings import SettingsService
 from bot.core.wallclock import WallClockTrigger
 from bot.core.zones import UnknownZone, stored_zone
-from bot.pacing import PacedSender
+from bot.pacing import PacedSender, Reservation
 from bot.store.records import GuildSettings, Schedule
 from bot.tasks import Clock, TaskGroup
 from bot.ui.posts import ChallengePoster, missing_permissions
@@ -64,6 +66,8 @@ class Rhythm:
             "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         self.started = False
         self.tasks = TaskGroup("rhythm")
+        self.groups: dict[str, Group] = {}  # job id -> the schedules it runs
+        self.job_of: dict[int, str] = {}  # schedule id -> its job id
 
     # ---- life cycle -------------------------------------------------------------------
 
@@ -73,7 +77,7 @@ class Rhythm:
         running = []
         for schedule in await self.schedules.running():
             try:
-                self._add_schedule_job(schedule)
+                self._join_group(schedule)
             except (UnknownZone, ScheduleRefused) as exc:  # a zone or rule an upgrade dropped
                 await self._pause(schedule, f"its timing no longer reads ({exc})")
                 continue
@@ -83,7 +87,8 @@ class Rhythm:
             self._add_weekly_job(settings)
         self.scheduler.start()
         self.started = True
-        log.info("scheduler started: %d schedules, %d weekly posts", len(running), len(weekly))
+        log.info("scheduler started: %d schedules in %d jobs, %d weekly posts", len(running),
+                 len(self.groups), len(weekly))
         self.tasks.start("catch-up", self.catch_up(running, weekly))
 
     async def close(self) -> None:
@@ -94,9 +99,33 @@ class Rhythm:
 
     # ---- jobs ---------------------------------------------------------------------------
 
-    def _add_schedule_job(self, schedule: Schedule) -> None:
-        self.scheduler.add_job(self.fire_schedule, trigger_for(schedule), args=(schedule.id,),
-                               id=schedule.job, replace_existing=True)
+    def _join_group(self, schedule: Schedule) -> None:
+        """Schedules with the same timing share one job: servers pick the same few times, and
+        one job per timing keeps start-up and a 09:00 storm cheap."""
+        job = timing_job(schedule)
+        group = self.groups.get(job)
+        if group is None:
+            group = self.groups[job] = Group(trigger_for(schedule), set())
+            self.scheduler.add_job(self.fire_timing, group.trigger, args=(job,), id=job,
+                                   replace_existing=True)
+        group.ids.add(schedule.id)
+        self.job_of[schedule.id] = job
+
+    def _leave_group(self, schedule_id: int) -> None:
+        job = self.job_of.pop(schedule_id, None)
+        if job is None:
+            return
+        group = self.groups[job]
+        group.ids.discard(schedule_id)
+        if not group.ids:
+            del self.groups[job]
+            if self.scheduler.get_job(job) is not None:
+                self.scheduler.remove_job(job)
+
+    def job_for(self, schedule_id: int) -> Job | None:
+        """The APScheduler job that runs this schedule, if it is running."""
+        job = self.job_of.get(schedule_id)
+        return None if job is None else self.scheduler.get_job(job)
 
     def _add_weekly_job(self, settings: GuildSettings) -> None:
         self.scheduler.add_job(self.fire_weekly, weekly_trigger(settings),
@@ -105,12 +134,9 @@ class Rhythm:
 
     def schedule_changed(self, schedule: Schedule | None, schedule_id: int) -> None:
         """After /schedule add, pause, resume or remove: the job follows the row."""
-        job = f"schedule:{schedule_id}"
-        if schedule is None or schedule.paused_reason is not None:
-            if self.scheduler.get_job(job) is not None:
-                self.scheduler.remove_job(job)
-            return
-        self._add_schedule_job(schedule)
+        self._leave_group(schedule_id)
+        if schedule is not None and schedule.paused_reason is None:
+            self._join_group(schedule)
 
     async def weekly_changed(self, guild_id: int) -> None:
         """After /tutor weekly-post or a change of zone: the weekly job follows the settings."""
@@ -123,29 +149,50 @@ class Rhythm:
 
     # ---- firing -------------------------------------------------------------------------
 
-    async def fire_schedule(self, schedule_id: int) -> None:
-        """APScheduler's job: runs the schedule's run that is due now, once."""
-        schedule = await self.schedules.find(schedule_id)
-        if schedule is None or schedule.paused_reason is not None:
-            self.schedule_changed(None, schedule_id)
+    async def fire_timing(self, job: str) -> None:
+        """APScheduler's job: makes the due run of every schedule with this timing, once."""
+        group = self.groups.get(job)
+        if group is None:
             return
-        slot = due_run(trigger_for(schedule), self.clock(), self.grace)
+        slot = due_run(group.trigger, self.clock(), self.grace)
         if slot is None:
-            log.warning("schedule %d fired with no run due at %.0f", schedule_id, self.clock())
+            log.warning("job %s fired with no run due at %.0f", job, self.clock())
             return
-        await self.run_schedule(schedule, slot)
+        ids = sorted(group.ids)
+        schedules = await self.schedules.running_among(ids)
+        for gone in set(ids) - {s.id for s in schedules}:  # paused or removed meanwhile
+            self.schedule_changed(None, gone)
+        await self._run_all(schedules, slot)
+
+    async def _run_all(self, schedules: list[Schedule], slot: int) -> None:
+        """Runs side by side; they wait their turns at the paced sender. One failing run
+        is logged and never stops the others."""
+        results = await asyncio.gather(*(self.run_schedule(s, slot) for s in schedules),
+                                       return_exceptions=True)
+        for schedule, result in zip(schedules, results, strict=True):
+            if isinstance(result, Exception):
+                log.error("schedule %d: the run of %d failed", schedule.id, slot,
+                          exc_info=result)
 
     async def run_schedule(self, schedule: Schedule, slot: int) -> Outcome:
-        """Posts the run of `slot` unless it was claimed before; records what happened."""
+        """Posts the run of `slot` unless it was claimed before; records what happened.
+
+        The turn at the paced sender comes first: in a storm, runs then open their
+        challenges (and start their timers) at the pace they can be posted, and their
+        database work is spread out ahead of members' clicks."""
         await self.ready()
-        if not await self.schedules.claim_run(schedule.job, slot, self.clock()):
-            log.info("schedule %d: the run of %d was already made", schedule.id, slot)
-            return Outcome("duplicate", "already posted")
+        reservation = await self.pacer.reserve()
         try:
-            outcome = await self._post_challenge(schedule)
-        except Broken as exc:
-            await self._pause(schedule, str(exc))
-            outcome = Outcome("paused", f"paused: {exc}")
+            if not await self.schedules.claim_run(schedule.job, slot, self.clock()):
+                log.info("schedule %d: the run of %d was already made", schedule.id, slot)
+                return Outcome("duplicate", "already posted")
+            try:
+                outcome = await self._post_challenge(schedule, reservation)
+            except Broken as exc:
+                await self._pause(schedule, str(exc))
+                outcome = Outcome("paused", f"paused: {exc}")
+        finally:
+            reservation.release()
         await self.schedules.finish_run(schedule.job, slot, outcome.code)
         await self.schedules.note_outcome(schedule.id, slot, outcome.text)
         return outcome
@@ -156,7 +203,7 @@ class Rhythm:
         await self.schedules.pause_broken(schedule.id, reason)
         self.schedule_changed(None, schedule.id)
 
-    async def _post_challenge(self, schedule: Schedule) -> Outcome:
+    async def _post_challenge(self, schedule: Schedule, reservation: Reservation) -> Outcome:
         channel, guild = self._target(schedule.guild_id, schedule.channel_id)
         settings = await self.settings.of(guild.id)
         try:
@@ -176,7 +223,8 @@ class Rhythm:
             raise Broken("no installed problem matches its pack, difficulty and kind") from None
         ping = guild.get_role(schedule.ping_role_id) if schedule.ping_role_id else None
         try:
-            await self.poster.post(channel, challenge, problem, ping=ping, urgent=False)
+            await self.poster.post(channel, challenge, problem, ping=ping,
+                                   reservation=reservation)
         except (discord.Forbidden, discord.NotFound) as exc:
             await self.challenges.abandon(challenge.id, self.clock())
             raise Broken(f"Discord refused the post ({exc.status})") from None
@@ -227,11 +275,15 @@ class Rhythm:
         assert settings.weekly_channel_id is not None and self.weekly_post is not None
         try:
             channel, _ = self._target(settings.guild_id, settings.weekly_channel_id)
-            # The slot first: a thousand servers posting at Monday 09:00 then compute their
+            # The turn first: a thousand servers posting at Monday 09:00 then compute their
             # reports at the sender's pace, not all at once ahead of members' clicks.
-            await self.pacer.slot()
-            embed = await self.weekly_post(settings, float(slot))
-            await channel.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
+            reservation = await self.pacer.reserve()
+            try:
+                embed = await self.weekly_post(settings, float(slot))
+                await reservation.run(lambda: channel.send(
+                    embed=embed, allowed_mentions=discord.AllowedMentions.none()))
+            finally:
+                reservation.release()
             outcome = "posted"
         except Broken as exc:
             log.warning("weekly post of guild %d skipped: %s", settings.guild_id, exc)
@@ -249,6 +301,7 @@ class Rhythm:
         grace period late; older ones are logged and skipped, never replayed."""
         await self.ready()
         now = self.clock()
+        due: dict[int, list[int]] = {}
         for schedule in schedules:
             trigger = trigger_for(schedule)
             since = max(schedule.created_at, schedule.last_fire_at or 0.0, now - LOOKBACK_S)
@@ -259,13 +312,25 @@ class Rhythm:
                          self.grace.total_seconds())
             slot = due_run(trigger, now, self.grace)
             if slot is not None and slot > schedule.created_at:
-                fresh = await self.schedules.find(schedule.id)
-                if fresh is not None and fresh.paused_reason is None:
-                    await self.run_schedule(fresh, slot)
+                due.setdefault(slot, []).append(schedule.id)
+        for slot, ids in due.items():
+            await self._run_all(await self.schedules.running_among(ids), slot)
         for settings in weekly:
             slot = due_run(weekly_trigger(settings), now, self.grace)
             if slot is not None:
                 await self.run_weekly(settings, slot)
+
+
+@dataclass
+class Group:
+    """The running schedules that share one timing, and so one APScheduler job."""
+
+    trigger: WallClockTrigger
+    ids: set[int]
+
+
+def timing_job(schedule: Schedule) -> str:
+    return f"timing:{schedule.timezone}|{schedule.days}|{schedule.time_of_day or 'cron'}"
 
 
 def weekly_job(guild_id: int) -> str:

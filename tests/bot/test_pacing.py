@@ -4,6 +4,8 @@ interaction replies never behind it."""
 from __future__ import annotations
 
 import asyncio
+import random
+import time
 
 from bot.pacing import PacedSender
 from tests.bot.helpers import answer_id, key_of
@@ -16,8 +18,8 @@ class RecordingSender(PacedSender):
         super().__init__(*args, **kwargs)
         self.starts: list[float] = []
 
-    def _take(self) -> None:
-        super()._take()
+    def _start_reserved(self) -> None:
+        super()._start_reserved()
         self.starts.append(self.started[-1])
 
 
@@ -39,6 +41,42 @@ async def test_never_more_than_the_rate_in_any_window():
     assert len(sender.starts) == 45
     assert most_in_any_window(sender.starts, 0.2) <= 10
     assert sender.starts[-1] - sender.starts[0] >= 0.8  # 45 at 10 per 0.2 s: four full waits
+    await sender.close()
+
+
+async def test_a_reserved_turn_holds_its_place_until_its_request_starts():
+    sender = RecordingSender(rate=2, window=0.05)
+    first, second = await sender.reserve(), await sender.reserve()
+    waiting = asyncio.create_task(sender.slot())
+    await asyncio.sleep(0.2)  # four windows pass, and nothing has started: still full
+    assert not waiting.done()
+    first.start()
+    second.release()  # given back unused: the waiting caller goes at once
+    await asyncio.wait_for(waiting, 1.0)
+    assert len(sender.starts) == 2 and sender.reserved == 0
+    await sender.close()
+
+
+async def test_callers_that_start_late_still_start_within_the_rate():
+    """A scheduled post reserves its turn, then opens its challenge in the database before
+    sending: what counts is when each request starts, and those never exceed the rate in any
+    window, however long the work in between takes."""
+    sender = PacedSender(rate=5, window=0.05)
+    rng = random.Random(3)
+    request_starts: list[float] = []
+
+    async def request() -> None:
+        request_starts.append(time.perf_counter())
+
+    async def post() -> None:
+        reservation = await sender.reserve()
+        await asyncio.sleep(rng.choice([0, 0, 0.01, 0.04, 0.08]))  # the work in between
+        await reservation.run(request)
+
+    await asyncio.gather(*(post() for _ in range(60)))
+    assert len(request_starts) == 60
+    assert most_in_any_window(request_starts, 0.05) <= 5
+    assert sender.reserved == 0
     await sender.close()
 
 

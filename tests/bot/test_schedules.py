@@ -12,6 +12,7 @@ import discord
 import pytest
 
 from bot.cli.demo import scheduler_on_simulated_clock
+from tests.bot.conftest import Room
 from tests.bot.test_restart import restart
 
 MINUTE = 60
@@ -61,6 +62,26 @@ async def test_a_schedule_posts_by_itself_with_its_ping(env, room, scheduler_on_
     schedule = await only_schedule(env, room)
     assert schedule.last_fire_at == at(env, "00:05")
     assert schedule.last_outcome.startswith("posted challenge #")
+
+
+async def test_schedules_with_the_same_timing_share_one_job(env, room,
+                                                            scheduler_on_bot_clock):
+    other = Room(env)
+    await add(room, channel=room.channel, time="00:05")
+    await add(other, channel=other.channel, time="00:05")
+    await add(other, channel=other.channel, time="00:05", timezone="Europe/Berlin")
+    rhythm = env.bot.tutor.rhythm
+    assert rhythm.job_for(1) is rhythm.job_for(2) is not None  # one job: one timing
+    assert rhythm.job_for(3) is not rhythm.job_for(1)  # another zone, another timing
+    paused = await room.admin.slash(room.channel, "schedule pause", id=1)
+    assert "paused" in paused.response.content
+    assert rhythm.job_for(1) is None and rhythm.job_for(2) is not None
+
+    await env.advance_time(6 * MINUTE)
+
+    assert bot_posts(room) == []  # its schedule is paused
+    [post] = bot_posts(other)  # the other server's, from the same job
+    assert post.embeds and post.components
 
 
 async def test_list_shows_each_schedule_in_words_with_its_next_run(env, room):
@@ -130,10 +151,10 @@ async def test_pause_resume_and_remove(env, room, scheduler_on_bot_clock):
 
     resumed = await room.admin.slash(room.channel, "schedule resume", id=1)
     assert "runs again" in resumed.response.content
-    assert env.bot.tutor.rhythm.scheduler.get_job("schedule:1") is not None
+    assert env.bot.tutor.rhythm.job_for(1) is not None
     removed = await room.admin.slash(room.channel, "schedule remove", id=1)
     assert "is removed" in removed.response.content
-    assert env.bot.tutor.rhythm.scheduler.get_job("schedule:1") is None
+    assert env.bot.tutor.rhythm.job_for(1) is None
     missing = await room.admin.slash(room.channel, "schedule pause", id=1)
     assert "no schedule #1" in missing.response.content
 
@@ -168,7 +189,7 @@ async def test_a_restart_in_the_fire_minute_does_not_post_twice(env, room, make_
     await restart(env, make_bot)  # back at 00:05:20, inside the grace period
     await env.advance_time(1)
     assert len(bot_posts(room)) == 1
-    assert env.bot.tutor.rhythm.scheduler.get_job("schedule:1") is not None
+    assert env.bot.tutor.rhythm.job_for(1) is not None
 
 
 async def test_runs_missed_while_down_post_once_within_the_grace_period(
@@ -218,7 +239,7 @@ async def test_a_deleted_channel_pauses_the_schedule(env, room):
     assert outcome.code == "paused"
     paused = await only_schedule(env, room)
     assert paused.paused_reason == "its channel was deleted"
-    assert env.bot.tutor.rhythm.scheduler.get_job(schedule.job) is None  # no retry loop
+    assert env.bot.tutor.rhythm.job_for(schedule.id) is None  # no retry loop
     listed = await room.admin.slash(room.channel, "schedule list")
     assert "⏸️ Paused: its channel was deleted" in listed.response.embeds[0].fields[0].value
     resumed = await room.admin.slash(room.channel, "schedule resume", id=schedule.id)
@@ -264,4 +285,4 @@ async def test_a_stored_zone_the_zone_data_lost_pauses_its_schedule_at_start_up(
     first, second = await env.bot.tutor.schedules.of_guild(room.guild.id)
     assert first.paused_reason.startswith("its timing no longer reads")
     assert second.paused_reason is None
-    assert env.bot.tutor.rhythm.scheduler.get_job(second.job) is not None
+    assert env.bot.tutor.rhythm.job_for(second.id) is not None
