@@ -88,9 +88,11 @@ def parse_when(time_text: str | None, days_text: str | None) -> When:
     return when
 
 
+@lru_cache(maxsize=4096)
 def read_when(time_text: str | None, days_text: str | None) -> When:
     """parse_when less the spacing rule, which a stored row passed when it was added: checking
-    it walks 200 runs, and start-up reads thousands of rows."""
+    it walks 200 runs, and start-up reads thousands of rows. Cached, as a When is immutable
+    and servers in many zones type the same few times."""
     days_text = (days_text or "every day").strip()
     if looks_like_cron(days_text):
         if time_text:
