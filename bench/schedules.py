@@ -32,8 +32,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import gc
 import json
+import pstats
 import random
 import statistics
 import subprocess
@@ -470,6 +472,9 @@ async def run_storm(args: argparse.Namespace, folder: Path) -> list[str]:
         first_db = len(probes.db_busy)
         watch = LoopWatch()
         watcher = asyncio.create_task(watch.watch())
+        profile = cProfile.Profile() if args.profile else None
+        if profile is not None:
+            profile.enable()
         await asyncio.sleep(0.05)
         with env.time_context():  # the bot's clock, in tasks simcord does not settle (as a job)
             storm_began = time.perf_counter()
@@ -481,6 +486,8 @@ async def run_storm(args: argparse.Namespace, folder: Path) -> list[str]:
         await asyncio.sleep(max(0.0, storm_began + args.mid_storm_at - time.perf_counter()))
         mid_storm, held_mid = await burst(env, crowd, posts[1], timer)
         results = await asyncio.gather(*fires, return_exceptions=True)
+        if profile is not None:
+            profile.disable()
         storm_s = time.perf_counter() - storm_began
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
@@ -551,12 +558,52 @@ async def run_storm(args: argparse.Namespace, folder: Path) -> list[str]:
         ("  delivering each storm burst held the loop", f"{held_start * 1000:.0f} ms at "
          f"+0.1 s, {held_mid * 1000:.0f} ms at +{args.mid_storm_at:g} s", ""),
     ]
+    if profile is not None:
+        rows.append(("event-loop time by package (cProfile)", loop_time_by_package(profile), ""))
     lines = [f"Storm: {n:,} servers due at {FIRE_AT:%H:%M} UTC (typed in {len(STORM_ZONES)} "
              f"zones' local times), fired at once; {args.members} members clicking "
              f"(all fire tasks done after {storm_s:.2f} s):"]
     lines.append(f"  {'':43} {'target':26} measured")
     lines += [f"  {label:43} {target:26} {value}" for label, value, target in rows]
     return lines
+
+
+PACKAGES = (("simcord", "/simcord/"), ("discord.py", "/discord/"), ("bot", str(ROOT / "bot")),
+            ("cogs", str(ROOT / "cogs")), ("apscheduler", "/apscheduler/"),
+            ("asyncio", "/asyncio/"))
+
+
+def loop_time_by_package(profile: cProfile.Profile) -> str:
+    """Own time of each function, summed by the package it lives in; waiting in epoll (idle)
+    left out. Built-ins and the standard library (copy, json, ...) count for the packages
+    that called them, in proportion to the time each caller spent in them."""
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    shares: dict[tuple, dict[str, float]] = {}
+
+    def share(func: tuple, seen: frozenset) -> dict[str, float]:
+        if func in shares:
+            return shares[func]
+        named = next((name for name, marker in PACKAGES if marker in func[0]), None)
+        if named is not None:
+            return {named: 1.0}
+        callers = {c: v[3] for c, v in stats[func][4].items() if c not in seen and c in stats}
+        total = sum(callers.values())
+        if not total:
+            return {"other": 1.0}
+        mixed: Counter[str] = Counter()
+        for caller, spent in callers.items():
+            for name, part in share(caller, seen | {func}).items():
+                mixed[name] += part * spent / total
+        shares[func] = dict(mixed)
+        return shares[func]
+
+    totals: Counter[str] = Counter()
+    for func, (_, _, own, _, _) in stats.items():
+        if "epoll" not in func[2]:
+            for name, part in share(func, frozenset()).items():
+                totals[name] += own * part
+    busy = sum(totals.values())
+    return ", ".join(f"{name} {t:.1f} s ({t / busy:.0%})" for name, t in totals.most_common())
 
 
 def last_post(made: list, since: float) -> float:
@@ -574,6 +621,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--skip-startup", action="store_true")
     parser.add_argument("--skip-storm", action="store_true")
+    parser.add_argument("--profile", action="store_true",
+                        help="storm: where the event loop's time went, by package (cProfile)")
     parser.add_argument("--startup-trial", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.startup_trial:
