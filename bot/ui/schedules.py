@@ -61,7 +61,7 @@ def schedules_embed(schedules: list[tuple[Schedule, datetime | None]], bank: Ban
     for schedule, next_run in schedules:
         name, value = schedule_field(schedule, next_run, bank)
         embed.add_field(name=name, value=value, inline=False)
-    embed.set_footer(text=f"Server time zone: {server_zone} · times below show in yours")
+    embed.set_footer(text=f"Server time zone: {server_zone} · the times above show in yours")
     return embed
 
 
