@@ -116,7 +116,7 @@ class ChallengeService:
             raise ChallengeNotFound(f"challenge {challenge_id}") from None
 
     async def answer(self, challenge_id: int, member_id: int, choice: str, now: float,
-                     submission_id: str) -> AnswerResult:
+                     submission_id: str, display_name: str | None = None) -> AnswerResult:
         """Records one answer, committed before this returns; raises a ChallengeError.
 
         The whole click is one transaction, run by the store's group commit
@@ -124,7 +124,8 @@ class ChallengeService:
         this core's rules (`CoreRules` in bot/core/rules.py: judge, streak, periods, badges)
         to committed state, so two clicks can never both count.
         """
-        submission = Submission(challenge_id, member_id, choice, now, submission_id)
+        submission = Submission(challenge_id, member_id, choice, now, submission_id,
+                                display_name)
         try:
             return await self.store.answers.record(submission)
         except ChallengeMissing:

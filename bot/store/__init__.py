@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.store.answers import AnswerRecorder, AnswerRules
+from bot.store.answers import AnswerRecorder, AnswerRules, AttemptObserver
 from bot.store.challenges import ChallengeRepo
 from bot.store.db import Database
 from bot.store.explanations import ExplanationCache
@@ -20,8 +20,11 @@ class Store:
 
     def __init__(self, db: Database, rules: AnswerRules) -> None:
         self.db = db
+        # What learns from every stored attempt, in its transaction; repositories below
+        # that keep figures per attempt add themselves.
+        self.attempt_observers: list[AttemptObserver] = []
         self.challenges = ChallengeRepo(db)
-        self.answers = AnswerRecorder(db, rules)
+        self.answers = AnswerRecorder(db, rules, self.attempt_observers)
         self.leaderboard = LeaderboardRepo(db)
         self.profiles = ProfileRepo(db)
         self.settings = SettingsRepo(db)
@@ -40,4 +43,4 @@ class Store:
         await self.db.close()
 
 
-__all__ = ["ALL_PACKS", "AnswerRules", "Database", "Store"]
+__all__ = ["ALL_PACKS", "AnswerRules", "AttemptObserver", "Database", "Store"]

@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections.abc import Sequence
 from typing import Protocol
 
 from bot.store.challenges import get_challenge, member_progress
 from bot.store.db import Database
 from bot.store.records import (
     AnswerResult,
+    AttemptFact,
     Challenge,
     MemberProgress,
     MemberSnapshot,
@@ -42,10 +44,19 @@ class AnswerRules(Protocol):
                    verdict: Verdict) -> list[str]: ...
 
 
+class AttemptObserver(Protocol):
+    """Learns from every stored attempt, inside the transaction that stores it: what it
+    writes commits or rolls back with the attempt."""
+
+    def on_attempt(self, conn: sqlite3.Connection, fact: AttemptFact) -> None: ...
+
+
 class AnswerRecorder:
-    def __init__(self, db: Database, rules: AnswerRules) -> None:
+    def __init__(self, db: Database, rules: AnswerRules,
+                 observers: Sequence[AttemptObserver] = ()) -> None:
         self.db = db
         self.rules = rules
+        self.observers = observers
         self._pending: list[tuple[Submission, asyncio.Future[AnswerResult]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -108,9 +119,11 @@ class AnswerRecorder:
         verdict = self.rules.judge(challenge, progress, sub.choice, sub.now)
         conn.execute(
             "INSERT INTO attempts (challenge_id, member_id, attempt_no, choice, correct, points,"
-            " answered_at, submission_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " answered_at, submission_id, display_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (sub.challenge_id, sub.member_id, verdict.attempt_no, verdict.choice,
-             int(verdict.correct), verdict.points, sub.now, sub.submission_id))
+             int(verdict.correct), verdict.points, sub.now, sub.submission_id,
+             sub.display_name))
+        self._tell_observers(conn, challenge, sub, verdict, progress.hint_used)
         if verdict.attempt_no == 1:
             conn.execute("UPDATE challenges SET answered_count = answered_count + 1 WHERE id = ?",
                          (challenge.id,))
@@ -121,6 +134,19 @@ class AnswerRecorder:
             self._add_points(conn, challenge, sub, verdict.points)
             badges = self._award_badges(conn, challenge, sub, verdict)
         return AnswerResult(challenge, verdict, total, streak, badges)
+
+    def _tell_observers(self, conn: sqlite3.Connection, challenge: Challenge, sub: Submission,
+                        verdict: Verdict, hint_used: bool) -> None:
+        if not self.observers:
+            return
+        fact = AttemptFact(
+            guild_id=challenge.guild_id, member_id=sub.member_id, mode="challenge",
+            pack_id=challenge.pack_id, problem_id=challenge.problem_id,
+            attempt_no=verdict.attempt_no, choice=verdict.choice, correct=verdict.correct,
+            final=verdict.final, hint_used=hint_used, elapsed=verdict.elapsed,
+            time_limit=challenge.time_limit, answered_at=sub.now)
+        for observer in self.observers:
+            observer.on_attempt(conn, fact)
 
     def _update_member(self, conn: sqlite3.Connection, challenge: Challenge, sub: Submission,
                        verdict: Verdict, hint_used: bool) -> tuple[int, int]:

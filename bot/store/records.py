@@ -83,6 +83,28 @@ class Submission:
     choice: str
     now: float
     submission_id: str  # the interaction id: a retried submission is recognised by it
+    display_name: str | None = None  # the member's name as they answered, for /export
+
+
+@dataclass(frozen=True)
+class AttemptFact:
+    """One stored attempt, whatever asked the problem (a challenge, a practice, a badge run,
+    a review): what the observers of answers (item analysis, spaced review) learn from. They
+    see it inside the transaction that stores the attempt."""
+
+    guild_id: int
+    member_id: int
+    mode: str  # 'challenge', 'practice', 'badge_run' or 'review'
+    pack_id: str
+    problem_id: str
+    attempt_no: int
+    choice: str
+    correct: bool
+    final: bool  # the member is done with this problem in this asking: right, or out of tries
+    hint_used: bool
+    elapsed: float  # seconds from the problem being shown to this answer
+    time_limit: float | None  # the asking's timer; None when untimed (practice)
+    answered_at: float
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,8 @@ class AnswerButton(SafeButton, template=r"tutor:answer:(?P<cid>\d{1,18}):(?P<cho
 
     async def handle(self, interaction: discord.Interaction[Any], tutor: Tutor) -> None:
         result = await tutor.challenges.answer(self.challenge_id, interaction.user.id,
-                                               self.choice, tutor.clock(), str(interaction.id))
+                                               self.choice, tutor.clock(), str(interaction.id),
+                                               interaction.user.display_name)
         badges = tutor.challenges.badges(result.new_badges)
         try:
             await interaction.response.send_message(answer_reply(result, badges), ephemeral=True)
