@@ -71,3 +71,39 @@ class NoMatchingProblem(ChallengeError):
     def __init__(self, pack: str | None, difficulty: str | None, kind: str | None) -> None:
         super().__init__("no problem matches those filters")
         self.pack, self.difficulty, self.kind = pack, difficulty, kind
+
+
+class RunNotFound(ChallengeError):
+    """A run id that isn't there (a button from another database, or a removed run)."""
+
+
+class NotYourRun(ChallengeError):
+    """A click on someone else's private run (a forwarded or copied button)."""
+
+
+class RunOver(ChallengeError):
+    """The run finished or was abandoned; its old buttons do nothing."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"the run is {status}")
+        self.status = status
+
+
+class StaleStep(ChallengeError):
+    """A button of a problem the run has moved past."""
+
+
+class BadgeRunInProgress(ChallengeError):
+    """One badge run at a time per member."""
+
+    def __init__(self, run_id: int, position: int, size: int) -> None:
+        super().__init__("a badge run is already in progress")
+        self.run_id, self.position, self.size = run_id, position, size
+
+
+class NothingToReview(ChallengeError):
+    """No review card is due; `next_due` says when one will be (None: no cards at all)."""
+
+    def __init__(self, next_due: float | None) -> None:
+        super().__init__("no card is due")
+        self.next_due = next_due

@@ -10,6 +10,7 @@ from bot.store.challenges import ChallengeRepo
 from bot.store.db import Database
 from bot.store.explanations import ExplanationCache
 from bot.store.leaderboard import ALL_PACKS, LeaderboardRepo, ProfileRepo
+from bot.store.runs import RunRepo
 from bot.store.schedules import BadgeRoleRepo, FireRecord, ScheduleRepo
 from bot.store.settings import SettingsRepo
 from bot.store.weekly import WeeklyRepo
@@ -33,6 +34,7 @@ class Store:
         self.fires = FireRecord(db)
         self.badge_roles = BadgeRoleRepo(db)
         self.weekly = WeeklyRepo(db)
+        self.runs = RunRepo(db, self.attempt_observers)
 
     @classmethod
     async def open(cls, path: Path | str, rules: AnswerRules, synchronous: str = "FULL") -> Store:

@@ -237,3 +237,84 @@ class ScheduleLimitReached(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(f"at most {limit} schedules per server")
         self.limit = limit
+
+
+class RunMissing(LookupError):
+    def __init__(self, run_id: int) -> None:
+        super().__init__(f"no run {run_id}")
+        self.run_id = run_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class Run:
+    """A member's private run of problems: a practice, a badge run or a review."""
+
+    id: int
+    guild_id: int
+    member_id: int
+    mode: str  # 'practice', 'badge_run' or 'review'
+    pack_id: str | None
+    kind: str | None
+    problem_ids: tuple[str, ...]
+    position: int  # the problem being answered; == len(problem_ids) once all are done
+    step_started_at: float | None  # when the current problem was shown; None: not yet
+    started_at: float
+    ended_at: float | None
+    status: str  # 'active', 'finished' or 'abandoned'
+
+    @property
+    def current(self) -> str | None:
+        """The problem being answered, or None when every problem so far is done."""
+        return self.problem_ids[self.position] if self.position < len(self.problem_ids) else None
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+@dataclass(frozen=True)
+class StepState:
+    """What the member has done on the current problem of a run so far."""
+
+    attempts_used: int = 0
+    solved: bool = False
+    hint_used: bool = False
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """What one click on a run's problem did."""
+
+    run: Run  # as it is after the click
+    problem_id: str
+    verdict: Verdict | None  # None when the time had run out: nothing was recorded
+    timed_out: bool = False
+    new_badges: tuple[str, ...] = ()
+    replayed: bool = False
+
+    @property
+    def step_done(self) -> bool:
+        return self.timed_out or (self.verdict is not None and self.verdict.final)
+
+
+@dataclass(frozen=True)
+class RunStep:
+    """One problem of a run, as its summary shows it."""
+
+    position: int
+    problem_id: str
+    attempts: int
+    correct: bool
+    points: int
+    hint_used: bool
+    seconds: float | None  # from the problem being shown to the last answer; None: no answer
+
+
+@dataclass(frozen=True)
+class PracticeFigures:
+    """A member's practice, kept apart from group scores."""
+
+    answered: int = 0  # problems finished in practice
+    first_try: int = 0  # of those, right on the first try without a hint
+    badge_runs: int = 0  # badge runs finished
+    perfect_runs: int = 0  # of those, with every problem right
