@@ -33,6 +33,8 @@ bench: $(VENV)/.stamp-dev+worker
 	$(PY) bench/answers.py
 	$(PY) bench/leaderboard.py
 	$(PY) bench/weekly.py
+	$(PY) bench/stats.py
+	$(PY) bench/export.py
 	$(PY) bench/schedules.py
 	$(PY) bench/clicks.py
 	$(PY) bench/explain.py

@@ -11,12 +11,16 @@ from discord.ext import commands
 
 from bot.bank import Bank, load_bank
 from bot.config import Config
+from bot.core.export import ExportService
+from bot.core.insight import InsightService
 from bot.core.progress import ProgressService
+from bot.core.review import ReviewService
 from bot.core.roles import BadgeRoleService
 from bot.core.rules import CoreRules
 from bot.core.schedules import ScheduleService
 from bot.core.service import ChallengeService
 from bot.core.settings import SettingsService
+from bot.core.study import StudyService
 from bot.core.weekly import WeeklyService
 from bot.pacing import PacedSender
 from bot.store import Store
@@ -29,6 +33,7 @@ from bot.ui.replies import clip_message, permission_label
 from bot.ui.rhythm import Rhythm
 from bot.ui.roles import BadgeRoleGranter
 from bot.ui.stats import PageButton
+from bot.ui.study import STUDY_BUTTONS
 from bot.ui.weekly import weekly_post
 from bot.worker.explainer import Explainer, passthrough
 
@@ -37,7 +42,8 @@ log = logging.getLogger(__name__)
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
-EXTENSIONS = ("cogs.challenge", "cogs.stats", "cogs.admin", "cogs.explain", "cogs.schedule")
+EXTENSIONS = ("cogs.challenge", "cogs.stats", "cogs.admin", "cogs.explain", "cogs.schedule",
+              "cogs.study", "cogs.insight", "cogs.export")
 
 
 def intents() -> discord.Intents:
@@ -117,7 +123,7 @@ class TutorBot(commands.Bot):
         self.store = await Store.open(self.config.database_path, rules,
                                       self.config.database_synchronous)
         self.tutor = self.build_tutor(rules)
-        self.add_dynamic_items(AnswerButton, HintButton, WhyButton, PageButton)
+        self.add_dynamic_items(AnswerButton, HintButton, WhyButton, PageButton, *STUDY_BUTTONS)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if self.serve:
@@ -145,7 +151,11 @@ class TutorBot(commands.Bot):
                      progress=ProgressService(self.store, self.now), poster=poster,
                      explainer=explainer, pacer=pacer, schedules=schedules, rhythm=rhythm,
                      weekly=weekly, badge_roles=badge_roles,
+                     study=StudyService(self.store, self.bank, self.now),
+                     review=ReviewService(self.store, self.now),
+                     insight=InsightService(self.store, self.bank),
                      role_granter=BadgeRoleGranter(badge_roles, pacer),
+                     exports=ExportService.for_bank(self.store, self.bank, self.now),
                      clock=self.now,
                      wait_external=passthrough)
 

@@ -13,6 +13,7 @@ from bot.store import ALL_PACKS
 from bot.ui.choices import PACK_OPTION_MAX, pack_choices
 from bot.ui.replies import error_reply
 from bot.ui.stats import badges_embed, profile_embed, render_leaderboard
+from bot.ui.study import review_line
 
 PERIOD_CHOICES = [app_commands.Choice(name=p.label, value=p.value) for p in Period]
 
@@ -56,8 +57,13 @@ class StatsCog(commands.Cog):
         assert interaction.guild_id is not None
         who = member or interaction.user
         profile = await self.tutor.progress.profile(interaction.guild_id, who.id)
+        practice = await self.tutor.study.practice_figures(interaction.guild_id, who.id)
+        review = None
+        if who.id == interaction.user.id:  # a member's review queue is theirs to see
+            queue = await self.tutor.review.summary(interaction.guild_id, who.id)
+            review = review_line(queue.due_now, queue.next_due, queue.cards)
         embed = profile_embed(profile, who.display_name, self.tutor.challenges.catalogue,
-                              self.tutor.bank)
+                              self.tutor.bank, practice, review)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="badges")

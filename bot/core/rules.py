@@ -6,8 +6,10 @@ from bot.bank import KINDS, Bank
 from bot.core.badges import STANDARD_BADGES, BadgeCatalogue, BadgeContext, pack_badge
 from bot.core.challenge import judge, next_streak
 from bot.core.periods import period_keys
+from bot.core.review import SpacedReview
 from bot.core.zones import stored_zone
-from bot.store.records import Challenge, MemberProgress, MemberSnapshot, Verdict
+from bot.store.records import AttemptFact, Challenge, MemberProgress, MemberSnapshot, Verdict
+from bot.store.review import CardUpdate
 
 
 def catalogue_for(bank: Bank) -> BadgeCatalogue:
@@ -16,11 +18,12 @@ def catalogue_for(bank: Bank) -> BadgeCatalogue:
 
 
 class CoreRules:
-    """Implements the store's AnswerRules with the core's pure functions."""
+    """Implements the store's rules (StoreRules) with the core's pure functions."""
 
     def __init__(self, catalogue: BadgeCatalogue, pack_sizes: dict[str, int]) -> None:
         self.catalogue = catalogue
         self.pack_sizes = pack_sizes
+        self.spaced_review = SpacedReview()
 
     @classmethod
     def for_bank(cls, bank: Bank) -> CoreRules:
@@ -32,6 +35,9 @@ class CoreRules:
 
     def next_streak(self, streak: int, verdict: Verdict) -> int:
         return next_streak(streak, verdict)
+
+    def review_card(self, card: str | None, fact: AttemptFact) -> CardUpdate | None:
+        return self.spaced_review.review_card(card, fact)
 
     def periods(self, now: float, timezone: str) -> list[str]:
         return period_keys(now, stored_zone(timezone))

@@ -32,6 +32,15 @@ def time_limit(run: Run, problem: Problem) -> float | None:
     return float(problem.time_limit) if run.mode == BADGE_RUN else None
 
 
+def rating_time(run: Run, problem: Problem) -> float | None:
+    """The time a right answer is measured against for review's Easy: a badge run's timer;
+    in a review, the problem's usual time (nothing runs out there, but quick still counts);
+    practice, being untimed and unlimited, never rates Easy."""
+    if run.mode == PRACTICE:
+        return None
+    return float(problem.time_limit)
+
+
 def attempts_allowed(run: Run, problem: Problem) -> int | None:
     """None: unlimited (practice)."""
     return None if run.mode == PRACTICE else problem.attempts

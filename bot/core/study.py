@@ -72,7 +72,7 @@ class StepRules:
             pack_id=problem.pack_id, problem_id=problem.id, attempt_no=verdict.attempt_no,
             choice=verdict.choice, correct=verdict.correct, final=verdict.final,
             hint_used=state.hint_used, elapsed=verdict.elapsed,
-            time_limit=rules.time_limit(run, problem), answered_at=now)
+            time_limit=rules.rating_time(run, problem), answered_at=now)
 
     def mastery_badge(self, run: Run) -> str | None:
         if run.mode != rules.BADGE_RUN or run.pack_id is None:
@@ -194,8 +194,10 @@ class StudyService:
 
     async def show_next(self, run_id: int, member_id: int, position: int) -> Run:
         """The run at its current problem, timer started; a practice draws a new problem
-        when the last one is done. A finished run comes back as it is, for its summary."""
+        when the last one is done. A run that is over comes back as it is, for its summary."""
         run = await self.get(run_id)
+        if run.member_id == member_id and not run.active:
+            return run
         rules.check_step(run, member_id, position)
         append = None
         if run.mode == rules.PRACTICE and run.current is None:

@@ -4,22 +4,30 @@ lives here."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 from bot.store.answers import AnswerRecorder, AnswerRules, AttemptObserver
 from bot.store.challenges import ChallengeRepo
 from bot.store.db import Database
 from bot.store.explanations import ExplanationCache
+from bot.store.export import ExportRepo
+from bot.store.insight import ItemStatsRepo
 from bot.store.leaderboard import ALL_PACKS, LeaderboardRepo, ProfileRepo
+from bot.store.review import ReviewRepo, ReviewRules
 from bot.store.runs import RunRepo
 from bot.store.schedules import BadgeRoleRepo, FireRecord, ScheduleRepo
 from bot.store.settings import SettingsRepo
 from bot.store.weekly import WeeklyRepo
 
 
+class StoreRules(AnswerRules, ReviewRules, Protocol):
+    """Every core rule the store applies inside its transactions."""
+
+
 class Store:
     """The repositories over one database; open() and close() bracket the bot's life."""
 
-    def __init__(self, db: Database, rules: AnswerRules) -> None:
+    def __init__(self, db: Database, rules: StoreRules) -> None:
         self.db = db
         # What learns from every stored attempt, in its transaction; repositories below
         # that keep figures per attempt add themselves.
@@ -34,10 +42,15 @@ class Store:
         self.fires = FireRecord(db)
         self.badge_roles = BadgeRoleRepo(db)
         self.weekly = WeeklyRepo(db)
+        self.exports = ExportRepo(db)
         self.runs = RunRepo(db, self.attempt_observers)
+        self.reviews = ReviewRepo(db, rules)
+        self.attempt_observers.append(self.reviews)
+        self.insight = ItemStatsRepo(db)  # item analysis for /stats problem and pack
+        self.attempt_observers.append(self.insight)
 
     @classmethod
-    async def open(cls, path: Path | str, rules: AnswerRules, synchronous: str = "FULL") -> Store:
+    async def open(cls, path: Path | str, rules: StoreRules, synchronous: str = "FULL") -> Store:
         return cls(await Database.open(path, synchronous), rules)
 
     async def close(self) -> None:
@@ -45,4 +58,4 @@ class Store:
         await self.db.close()
 
 
-__all__ = ["ALL_PACKS", "AnswerRules", "AttemptObserver", "Database", "Store"]
+__all__ = ["ALL_PACKS", "AnswerRules", "AttemptObserver", "Database", "Store", "StoreRules"]

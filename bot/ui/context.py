@@ -14,11 +14,15 @@ import discord
 
 if TYPE_CHECKING:  # annotations only: posts and buttons import this module
     from bot.bank import Bank
+    from bot.core.export import ExportService
+    from bot.core.insight import InsightService
     from bot.core.progress import ProgressService
+    from bot.core.review import ReviewService
     from bot.core.roles import BadgeRoleService
     from bot.core.schedules import ScheduleService
     from bot.core.service import ChallengeService
     from bot.core.settings import SettingsService
+    from bot.core.study import StudyService
     from bot.core.weekly import WeeklyService
     from bot.pacing import PacedSender
     from bot.tasks import Clock
@@ -43,7 +47,11 @@ class Tutor:
     rhythm: Rhythm  # runs schedules and weekly posts
     weekly: WeeklyService  # what the weekly results post says
     badge_roles: BadgeRoleService  # which role each badge brings
+    study: StudyService  # each member's private practice, badge runs and reviews
+    review: ReviewService  # each member's spaced-review queue
+    insight: InsightService  # item analysis for organisers (/stats problem, /stats pack)
     role_granter: BadgeRoleGranter  # gives those roles in the background
+    exports: ExportService  # /export's CSV files
     clock: Clock
     # How to await something outside Discord (a child process); tests swap in simcord's.
     wait_external: Wait

@@ -9,6 +9,7 @@ import discord
 from bot.core.badges import BadgeDef
 from bot.core.errors import (
     AlreadySolved,
+    BadgeRunInProgress,
     ChallengeClosed,
     ChallengeError,
     ChallengeNotFound,
@@ -17,6 +18,11 @@ from bot.core.errors import (
     NoAttemptsLeft,
     NoMatchingProblem,
     NotAllowed,
+    NothingToReview,
+    NotYourRun,
+    RunNotFound,
+    RunOver,
+    StaleStep,
     UnknownPack,
     UnknownProblem,
 )
@@ -96,4 +102,21 @@ def error_reply(error: ChallengeError) -> str:
             return "🤔 No problem matches those filters; try fewer of them."
         case UnknownProblem():
             return "🤔 That problem is no longer loaded; an admin may have removed its pack."
+        case NotYourRun():
+            return ("🔒 That's someone else's private run. Start your own with /practice or "
+                    "/badge-run.")
+        case RunOver():
+            return f"This run is {error.status}. Start a new one with /practice or /badge-run."
+        case StaleStep():
+            return "You've already moved past that problem; carry on from your latest message."
+        case RunNotFound():
+            return "I can't find that run any more."
+        case BadgeRunInProgress():
+            return (f"You have a badge run in progress (problem {error.position + 1} of "
+                    f"{error.size}). Resume it, or stop it to start another.")
+        case NothingToReview():
+            if error.next_due is None:
+                return ("📭 Nothing to review yet. Problems you miss or need a hint for, in a "
+                        "challenge, a practice or a badge run, come back here at the right time.")
+            return f"✅ All caught up! Your next review is due {ts(error.next_due)}."
     return "Sorry, that didn't work."

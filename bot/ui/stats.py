@@ -14,7 +14,7 @@ from bot.core.badges import BadgeCatalogue
 from bot.core.periods import Period
 from bot.core.progress import PAGE_SIZE
 from bot.store import ALL_PACKS
-from bot.store.records import KindStats, Leaderboard, Profile
+from bot.store.records import KindStats, Leaderboard, PracticeFigures, Profile
 from bot.ui.buttons import SafeButton
 from bot.ui.context import Tutor
 
@@ -105,8 +105,10 @@ def kind_lines(kinds: tuple[KindStats, ...]) -> str:
     return "\n".join(lines)
 
 
-def profile_embed(profile: Profile, name: str, catalogue: BadgeCatalogue,
-                  bank: Bank) -> discord.Embed:
+def profile_embed(profile: Profile, name: str, catalogue: BadgeCatalogue, bank: Bank,
+                  practice: PracticeFigures | None = None,
+                  review: str | None = None) -> discord.Embed:
+    """Group scores first; private study (practice, badge runs, the review queue) apart."""
     embed = discord.Embed(title=f"📘 {name}", colour=discord.Colour.teal())
     accuracy = profile.correct / profile.answered if profile.answered else 0.0
     embed.add_field(name="Points", value=f"{profile.points:,}")
@@ -124,7 +126,21 @@ def profile_embed(profile: Profile, name: str, catalogue: BadgeCatalogue,
                     inline=False)
     packs = [f"{p.title}: {profile.solved.get(p.id, 0)}/{len(p.problems)}" for p in bank]
     embed.add_field(name="Packs solved", value="\n".join(packs)[:1024] or "–", inline=False)
+    if practice is not None:
+        embed.add_field(name="Practice (not on the leaderboard)",
+                        value=practice_line(practice), inline=False)
+    if review is not None:
+        embed.add_field(name="Review", value=review, inline=False)
     return embed
+
+
+def practice_line(practice: PracticeFigures) -> str:
+    runs = (f" · {practice.badge_runs} badge run{'s' if practice.badge_runs != 1 else ''}"
+            f" finished, {practice.perfect_runs} perfect") if practice.badge_runs else ""
+    if not practice.answered and not runs:
+        return "None yet: /practice and /badge-run are private."
+    return (f"{practice.answered} problem{'s' if practice.answered != 1 else ''} solved, "
+            f"{practice.first_try} on the first try{runs}")
 
 
 def badges_embed(catalogue: BadgeCatalogue, earned: set[str]) -> discord.Embed:

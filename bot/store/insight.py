@@ -1,0 +1,190 @@
+"""Item analysis for organisers: tallies kept per counted attempt, read per problem.
+
+The observer below sees every stored attempt (bot/store/answers.py) and keeps, for the
+counted modes only (group challenges and badge runs), what /stats needs in small tables
+(migration 0009): per member and problem, per member, per first-attempt choice, and the
+seconds to each right answer. A pack's figures are then a few indexed reads, whatever the
+size of the history. Definitions are in bot/core/insight.py.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.store.db import Database
+from bot.store.records import AttemptFact
+
+# Timed and scored; practice and review (untimed, unlimited tries) would blur the figures.
+COUNTED_MODES = frozenset({"challenge", "badge_run"})
+
+# A fact with attempt_no 1 opens a response. A hint counts once per response: hint_open
+# remembers that the member's latest response on this problem is already counted.
+# (In an upsert's SET, bare columns are the row's values before the update.)
+_MEMBER_UPSERT = (
+    "INSERT INTO item_members (guild_id, problem_id, member_id, responses, badge_responses,"
+    " correct, hinted, hint_open)"
+    " VALUES (:guild, :problem, :member, :new, :new_badge, :correct, :hint, :hint)"
+    " ON CONFLICT DO UPDATE SET responses = responses + excluded.responses,"
+    " badge_responses = badge_responses + excluded.badge_responses,"
+    " correct = correct + excluded.correct,"
+    " hinted = hinted + (excluded.hint_open AND (excluded.responses OR NOT hint_open)),"
+    " hint_open = CASE WHEN excluded.responses THEN excluded.hint_open"
+    " ELSE max(hint_open, excluded.hint_open) END")
+_TOTALS_UPSERT = (
+    "INSERT INTO item_member_totals (guild_id, member_id, responses, correct)"
+    " VALUES (:guild, :member, :new, :correct)"
+    " ON CONFLICT DO UPDATE SET responses = responses + excluded.responses,"
+    " correct = correct + excluded.correct")
+_PICK_UPSERT = (
+    "INSERT INTO item_picks (guild_id, problem_id, choice, picks, correct)"
+    " VALUES (:guild, :problem, :choice, 1, :correct)"
+    " ON CONFLICT DO UPDATE SET picks = picks + 1, correct = correct + excluded.correct")
+_TIME_INSERT = (
+    "INSERT INTO item_times (guild_id, problem_id, elapsed) VALUES (:guild, :problem, :elapsed)")
+
+
+@dataclass(frozen=True)
+class CorrelationSums:
+    """Sums over a problem's responses, from members who answered other problems too, of
+    X (right in the end, 0/1) and Y (that member's share right on their other responses)."""
+
+    n: int = 0
+    sum_x: int = 0  # X is 0 or 1, so this is also the sum of X squared
+    sum_y: float = 0.0
+    sum_yy: float = 0.0
+    sum_xy: float = 0.0
+
+
+@dataclass(frozen=True)
+class ItemTallies:
+    """One problem's counted history in one server, as the store keeps it."""
+
+    problem_id: str
+    asked: int = 0
+    responses: int = 0
+    first_right: int = 0
+    end_right: int = 0
+    hinted: int = 0
+    picks: Mapping[str, int] = field(default_factory=dict)  # first attempts per choice
+    median_right_s: float | None = None
+    sums: CorrelationSums = CorrelationSums()
+
+
+def fact_params(fact: AttemptFact) -> dict[str, Any]:
+    new = int(fact.attempt_no == 1)
+    return {"guild": fact.guild_id, "problem": fact.problem_id, "member": fact.member_id,
+            "new": new, "new_badge": new * (fact.mode == "badge_run"),
+            "correct": int(fact.correct), "hint": int(fact.hint_used), "choice": fact.choice,
+            "elapsed": fact.elapsed}
+
+
+def record_attempts(conn: sqlite3.Connection, facts: Iterable[AttemptFact]) -> None:
+    """Adds counted attempts, in the order given, to the tallies. Each statement runs over
+    all of them in turn: the tables are independent, so that equals one attempt at a time."""
+    params = [fact_params(f) for f in facts if f.mode in COUNTED_MODES]
+    if not params:
+        return
+    conn.executemany(_MEMBER_UPSERT, params)
+    conn.executemany(_TOTALS_UPSERT, params)
+    conn.executemany(_PICK_UPSERT, [p for p in params if p["new"]])
+    conn.executemany(_TIME_INSERT, [p for p in params if p["correct"]])
+
+
+class ItemStatsRepo:
+    """Keeps the tallies as an attempt observer, and reads them per problem."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def on_attempt(self, conn: sqlite3.Connection, fact: AttemptFact) -> None:
+        record_attempts(conn, (fact,))
+
+    async def tallies(self, guild_id: int, problem_ids: Sequence[str]) -> list[ItemTallies]:
+        """One entry per problem id, in the order given; all read in one hop."""
+        ids = list(dict.fromkeys(problem_ids))
+        return await self.db.run(lambda c: read_tallies(c, guild_id, ids))
+
+
+def read_tallies(conn: sqlite3.Connection, guild_id: int,
+                 problem_ids: list[str]) -> list[ItemTallies]:
+    if not problem_ids:
+        return []
+    members = _member_sums(conn, guild_id, problem_ids)
+    asked = _challenge_askings(conn, guild_id, problem_ids)
+    picks = _picks(conn, guild_id, problem_ids)
+    result = []
+    for pid in problem_ids:
+        row = members.get(pid)
+        if row is None:
+            result.append(ItemTallies(pid, asked=asked.get(pid, 0)))
+            continue
+        chosen, first_right = picks.get(pid, ({}, 0))
+        result.append(ItemTallies(
+            pid, asked=asked.get(pid, 0) + row["badge"], responses=row["responses"],
+            first_right=first_right, end_right=row["correct"], hinted=row["hinted"],
+            picks=chosen, median_right_s=_median_time(conn, guild_id, pid, row["correct"]),
+            sums=CorrelationSums(row["n"], row["sx"], row["sy"] or 0.0, row["syy"] or 0.0,
+                                 row["sxy"] or 0.0)))
+    return result
+
+
+def _in_list(ids: list[str]) -> str:
+    return ", ".join("?" * len(ids))
+
+
+def _member_sums(conn: sqlite3.Connection, guild_id: int,
+                 ids: list[str]) -> dict[str, sqlite3.Row]:
+    """Per problem, the response counts and the correlation sums in one GROUP BY. A member's
+    y = (C_m - c_mp) / (T_m - a_mp); members with no other responses have y NULL, are left
+    out of n and the sums (sum() skips NULL)."""
+    rows = conn.execute(
+        "SELECT problem_id, sum(responses) AS responses, sum(badge_responses) AS badge,"
+        " sum(correct) AS correct, sum(hinted) AS hinted,"
+        " sum(CASE WHEN y IS NULL THEN 0 ELSE responses END) AS n,"
+        " sum(CASE WHEN y IS NULL THEN 0 ELSE correct END) AS sx,"
+        " sum(responses * y) AS sy, sum(responses * y * y) AS syy, sum(correct * y) AS sxy"
+        " FROM (SELECT i.problem_id, i.responses, i.badge_responses, i.correct, i.hinted,"
+        "  CAST(t.correct - i.correct AS REAL) / nullif(t.responses - i.responses, 0) AS y"
+        "  FROM item_members i JOIN item_member_totals t"
+        "  ON t.guild_id = i.guild_id AND t.member_id = i.member_id"
+        f"  WHERE i.guild_id = ? AND i.problem_id IN ({_in_list(ids)}))"
+        " GROUP BY problem_id", (guild_id, *ids)).fetchall()
+    return {r["problem_id"]: r for r in rows}
+
+
+def _challenge_askings(conn: sqlite3.Connection, guild_id: int, ids: list[str]) -> dict[str, int]:
+    """Challenges of each problem that at least one member answered (badge-run steps are
+    counted with the responses: each has one member)."""
+    rows = conn.execute(
+        "SELECT problem_id, count(*) FROM challenges WHERE guild_id = ? AND answered_count > 0"
+        f" AND problem_id IN ({_in_list(ids)}) GROUP BY problem_id", (guild_id, *ids))
+    return {pid: n for pid, n in rows}
+
+
+def _picks(conn: sqlite3.Connection, guild_id: int,
+           ids: list[str]) -> dict[str, tuple[dict[str, int], int]]:
+    """Per problem: first attempts per choice, and how many first attempts were right."""
+    found: dict[str, tuple[dict[str, int], int]] = {}
+    rows = conn.execute(
+        "SELECT problem_id, choice, picks, correct FROM item_picks WHERE guild_id = ?"
+        f" AND problem_id IN ({_in_list(ids)}) ORDER BY problem_id, choice", (guild_id, *ids))
+    for pid, choice, picks, correct in rows:
+        chosen, right = found.get(pid, ({}, 0))
+        chosen[choice] = picks
+        found[pid] = (chosen, right + correct)
+    return found
+
+
+def _median_time(conn: sqlite3.Connection, guild_id: int, problem_id: str,
+                 right: int) -> float | None:
+    """The median of the `right` stored times, read straight off the index."""
+    if right <= 0:
+        return None
+    rows = conn.execute(
+        "SELECT elapsed FROM item_times WHERE guild_id = ? AND problem_id = ?"
+        " ORDER BY elapsed LIMIT ? OFFSET ?",
+        (guild_id, problem_id, 2 - right % 2, (right - 1) // 2)).fetchall()
+    return sum(r[0] for r in rows) / len(rows) if rows else None
