@@ -10,7 +10,6 @@ the urgent lane and go before scheduled posts.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -27,6 +26,7 @@ WINDOW_S = 1.0
 # collection can fall in between: each start is held this much longer than the window, so
 # what goes out on the wire stays within the rate too.
 MARGIN_S = 0.05
+RESERVED_POLL_S = 0.01  # how often a window full of unstarted reservations is looked at
 
 
 class Reservation:
@@ -79,7 +79,6 @@ class PacedSender:
         self.reserved = 0  # turns granted whose requests have not started
         self.lanes: tuple[deque[asyncio.Future[None]], ...] = (deque(), deque())
         self._dispatcher: asyncio.Task[None] | None = None
-        self._freed = asyncio.Event()  # a reserved turn started or was given back
         self.sent = 0
 
     async def run(self, call: Callable[[], Awaitable[T]], *, urgent: bool = False) -> T:
@@ -124,11 +123,9 @@ class PacedSender:
         self.reserved -= 1
         self.started.append(self.clock())
         self.sent += 1
-        self._freed.set()
 
     def _give_back(self) -> None:
         self.reserved -= 1
-        self._freed.set()
 
     async def _dispatch(self) -> None:
         """Grants turns while anyone waits; lives only while there is a queue."""
@@ -143,13 +140,13 @@ class PacedSender:
             turn.set_result(None)
 
     async def _until_something_frees(self) -> None:
-        """Until the oldest start leaves the window, or a reserved turn starts or is given
-        back (the window may be full of reservations alone)."""
-        self._freed.clear()
-        expiry = (self.started[0] + self.window - self.clock()) if self.started else None
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._freed.wait(), None if expiry is None
-                                   else max(0.0, expiry))
+        """Until the oldest start leaves the window; while the window holds reservations
+        alone, a short poll for them to start or be given back. Plain sleeps: simulated
+        clocks (simcord in tests and the demo) know how to move them."""
+        if self.started:
+            await asyncio.sleep(max(0.0, self.started[0] + self.window - self.clock()))
+        else:
+            await asyncio.sleep(RESERVED_POLL_S)
 
     async def close(self) -> None:
         if self._dispatcher is not None:
