@@ -35,6 +35,7 @@ bench: $(VENV)/.stamp-dev+worker
 	$(PY) bench/weekly.py
 	$(PY) bench/stats.py
 	$(PY) bench/export.py
+	$(PY) bench/study.py
 	$(PY) bench/schedules.py
 	$(PY) bench/clicks.py
 	$(PY) bench/explain.py

@@ -29,7 +29,7 @@ class ExportCog(commands.Cog):
     @app_commands.choices(period=PERIOD_CHOICES)
     async def export(self, interaction: discord.Interaction[TutorBot],
                      period: str = Period.ALL.value) -> None:
-        """Every attempt in this server as a CSV file, oldest first (Manage Server)."""
+        """Every attempt in this server as a CSV file (Manage Server)."""
         assert interaction.guild_id is not None
         chosen = Period(period)
         # Some seconds for a big server: answer "thinking" now, the file follows.

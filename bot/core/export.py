@@ -1,21 +1,19 @@
-"""/export: a server's attempts, every mode, oldest first, as a gzipped CSV file that fits
-one Discord attachment. Knows no Discord.
+"""/export: a server's attempts, every mode, as a gzipped CSV file that fits one Discord
+attachment. Knows no Discord.
 
-Memory stays bounded whatever the server's history: attempts are read in chunks (each one
-short unit on the database thread, bot/store/export.py), sorted by time in runs of at most
-RUN_ROWS that are spilled to a temporary folder, and merged from there into the file: an
-external sort, since no index orders a server's attempts by time across challenges and runs.
+Memory stays bounded whatever the server's history: attempts are read in chunks, in the
+order of the store's indexes (challenges by deadline, then private runs by start; see
+bot/store/export.py), each one short unit on the database thread, and each chunk's lines
+are compressed into the file off the event loop while the next chunk is read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gzip
-import pickle
 import shutil
 import tempfile
-from bisect import bisect_left, bisect_right
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -28,14 +26,12 @@ from bot.core.periods import Period
 from bot.core.weekly import place
 from bot.core.zones import stored_zone
 from bot.store import Store
-from bot.store.export import COLUMNS, LINE, ChallengeCursor, ExportRow, RunCursor
+from bot.store.export import COLUMNS, Chunk, Cursor
 
 ATTACHMENT_LIMIT = 10 * 1024 * 1024  # Discord's limit for a bot's upload
 SIZE_MARGIN = 256 * 1024  # headroom for the request around the file
 MAX_FILE_BYTES = ATTACHMENT_LIMIT - SIZE_MARGIN
-CHUNK_ROWS = 2_000  # one database unit: about 20 ms on a slow machine
-RUN_ROWS = 20_000  # rows sorted in memory at once before they are spilled
-BLOCK_ROWS = 256  # rows per pickled block: what the merge holds of each run
+CHUNK_ROWS = 3_000  # one database unit: about 30 ms on a 2-core machine
 NARROWER = (Period.MONTH, Period.WEEK, Period.TODAY)
 
 
@@ -90,114 +86,6 @@ def period_start(period: Period, now: float, zone: tzinfo) -> float:
     return -inf
 
 
-class SortedSpill:
-    """An external sort by time: add rows in any order, then read them back in order.
-
-    It also counts the rows at or after each of `starts`, from each sorted run (a bisection,
-    not a pass over the rows): how big a narrower period would be.
-    """
-
-    def __init__(self, folder: Path, starts: Iterable[float] = (),
-                 run_rows: int = RUN_ROWS) -> None:
-        self.folder = folder
-        self.run_rows = run_rows
-        self.buffer: list[ExportRow] = []
-        self.runs: list[Path] = []
-        self.total = 0
-        self.since = dict.fromkeys(starts, 0)
-
-    def add(self, rows: Iterable[ExportRow]) -> None:
-        self.buffer.extend(rows)
-        if len(self.buffer) >= self.run_rows:
-            self.spill()
-
-    def spill(self) -> None:
-        self._sort_and_count()
-        path = self.folder / f"run-{len(self.runs)}.pickle"
-        with path.open("wb") as file:
-            for start in range(0, len(self.buffer), BLOCK_ROWS):
-                pickle.dump(self.buffer[start:start + BLOCK_ROWS], file,
-                            protocol=pickle.HIGHEST_PROTOCOL)
-        self.runs.append(path)
-        self.buffer = []
-
-    def finish(self) -> None:
-        """No more rows: counts are final after this."""
-        if self.runs and self.buffer:
-            self.spill()
-        elif not self.runs:  # it all fitted in memory: no file to read back
-            self._sort_and_count()
-
-    def merged(self) -> Iterator[list[ExportRow]]:
-        """Every row in order, in batches; call finish() first."""
-        if not self.runs:
-            return iter([self.buffer])
-        return merge_runs([_read_blocks(path) for path in self.runs])
-
-    def _sort_and_count(self) -> None:
-        self.buffer.sort()
-        self.total += len(self.buffer)
-        for start in self.since:
-            self.since[start] += len(self.buffer) - bisect_left(self.buffer, (start,))
-
-
-def merge_runs(runs: list[Iterator[list[ExportRow]]]) -> Iterator[list[ExportRow]]:
-    """Merges sorted runs, read block by block, a batch at a time: every row up to the
-    smallest last row of the blocks in hand is final, since each run's later blocks hold
-    only larger rows. Sorting that batch (sorted pieces, so timsort merges them) keeps the
-    per-row work in C."""
-    blocks = [next(run, []) for run in runs]
-    while any(blocks):
-        bound = min(block[-1] for block in blocks if block)
-        batch: list[ExportRow] = []
-        for i, block in enumerate(blocks):
-            cut = bisect_right(block, bound)
-            batch.extend(block[:cut])
-            blocks[i] = block[cut:] or next(runs[i], [])
-        batch.sort()
-        yield batch
-
-
-def _read_blocks(path: Path) -> Iterator[list[ExportRow]]:
-    with path.open("rb") as file:
-        while True:
-            try:
-                yield pickle.load(file)
-            except EOFError:
-                return
-
-
-class FileTooBig(Exception):
-    def __init__(self, rows_written: int, bytes_written: int) -> None:
-        super().__init__("the compressed file passed its limit")
-        self.bytes_per_row = bytes_written / max(rows_written, 1)
-
-
-def write_csv_gz(batches: Iterable[list[ExportRow]], path: Path, max_bytes: int) -> int:
-    """Writes the rows' lines as gzipped CSV after a header; stops with FileTooBig as soon
-    as the file passes max_bytes, so a file too big is neither finished nor sent. Returns
-    the compressed size."""
-    with path.open("wb") as raw:
-        with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as packed:
-            written = _write_lines(batches, packed, raw, max_bytes)
-        size = raw.tell()
-    if size > max_bytes:
-        raise FileTooBig(written, size)
-    return size
-
-
-def _write_lines(batches: Iterable[list[ExportRow]], packed: gzip.GzipFile, raw: IO[bytes],
-                 max_bytes: int) -> int:
-    packed.write((",".join(COLUMNS) + "\r\n").encode())
-    written = 0
-    for batch in batches:
-        packed.write("".join([row[LINE] for row in batch]).encode())
-        written += len(batch)
-        if raw.tell() > max_bytes:
-            raise FileTooBig(written, raw.tell())
-    return written
-
-
 class ExportService:
     def __init__(self, store: Store, packs: Mapping[str, str], clock: Callable[[], float],
                  max_bytes: int = MAX_FILE_BYTES, chunk_rows: int = CHUNK_ROWS) -> None:
@@ -223,45 +111,59 @@ class ExportService:
     async def _export(self, guild_id: int, period: Period, folder: Path) -> Export:
         now = self.clock()
         zone = stored_zone((await self.store.settings.get(guild_id)).timezone)
-        starts = {p: period_start(p, now, zone) for p in NARROWER if p != period}
-        spill = SortedSpill(folder, starts.values())
-        await self._read_into(spill, guild_id, period_start(period, now, zone))
-        if spill.total == 0:
-            raise NothingToExport(period)
+        narrower = {p: period_start(p, now, zone) for p in NARROWER if p != period}
         day = datetime.fromtimestamp(now, UTC)
         path = folder / f"tutorbot-{guild_id}-{period.value}-{day:%Y%m%d}.csv.gz"
+        with path.open("wb") as raw:
+            with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as packed:
+                packed.write((",".join(COLUMNS) + "\r\n").encode())
+                counts, written = await self._write(packed, raw, guild_id,
+                                                    period_start(period, now, zone),
+                                                    list(narrower.values()))
+            size = raw.tell()
+        total = counts[0]
+        if total == 0:
+            raise NothingToExport(period)
+        if size > self.max_bytes:  # never a cut file: say which period would fit
+            raise self._too_big(period, total, dict(zip(narrower, counts[1:], strict=True)),
+                                size / max(written, 1))
+        return Export(path, path.name, total, size)
+
+    async def _write(self, packed: gzip.GzipFile, raw: IO[bytes], guild_id: int,
+                     since: float, starts: Sequence[float]) -> tuple[list[int], int]:
+        """Compresses each chunk's lines off the loop while the next chunk is read (zlib and
+        SQLite both work without holding the GIL). Past max_bytes it stops writing but
+        goes on counting, for the narrower periods. Returns the attempts at or after since
+        and each of starts, and how many of them were written."""
+        counts = [0] * (1 + len(starts))
+        written = 0
+        writing: asyncio.Future[int] | None = None
         try:
-            size = await asyncio.to_thread(write_csv_gz, spill.merged(), path, self.max_bytes)
-        except FileTooBig as exc:
-            narrower = {p: spill.since[start] for p, start in starts.items()}
-            raise self._too_big(period, spill.total, narrower, exc.bytes_per_row) from None
-        return Export(path, path.name, spill.total, size)
+            async for chunk in self._chunks(guild_id, since, starts):
+                counts = [total + n for total, n in zip(counts, chunk.counts, strict=True)]
+                written += await writing if writing is not None else 0
+                writing = (asyncio.ensure_future(asyncio.to_thread(_compress, packed, chunk))
+                           if raw.tell() <= self.max_bytes else None)
+        finally:  # the file closes only once nothing writes to it
+            written += await writing if writing is not None else 0
+        return counts, written
 
-    async def _read_into(self, spill: SortedSpill, guild_id: int, since: float) -> None:
-        """Sorting and spilling run off the loop while the next chunk is read: SQLite
-        builds its lines without holding the GIL, so the two overlap."""
-        adding: asyncio.Future[None] | None = None
-        async for rows in self._chunks(guild_id, since):
-            if adding is not None:
-                await adding
-            adding = asyncio.ensure_future(asyncio.to_thread(spill.add, rows))
-        if adding is not None:
-            await adding
-        await asyncio.to_thread(spill.finish)
-
-    async def _chunks(self, guild_id: int, since: float) -> AsyncIterator[list[ExportRow]]:
-        """Every attempt of the server at or after `since`, chunk by chunk, in no time order."""
+    async def _chunks(self, guild_id: int, since: float,
+                      starts: Sequence[float]) -> AsyncIterator[Chunk]:
+        """Every attempt of the server at or after `since`, chunk by chunk: challenge
+        attempts, then run attempts."""
         repo = self.store.exports
-        after: ChallengeCursor | RunCursor | None = ChallengeCursor()
-        while isinstance(after, ChallengeCursor):
-            chunk = await repo.challenge_attempts(guild_id, since, after, self.chunk_rows)
-            yield chunk.rows
+        after: Cursor | None = Cursor()
+        while after is not None:
+            chunk = await repo.challenge_attempts(guild_id, since, after, self.chunk_rows,
+                                                  starts)
+            yield chunk
             after = chunk.next
-        after = RunCursor()
-        while isinstance(after, RunCursor):
+        after = Cursor()
+        while after is not None:
             chunk = await repo.run_attempts(guild_id, since, after, self.chunk_rows,
-                                            self.packs)
-            yield chunk.rows
+                                            self.packs, starts)
+            yield chunk
             after = chunk.next
 
     def _too_big(self, period: Period, total: int, narrower: Mapping[Period, int],
@@ -269,3 +171,8 @@ class ExportService:
         fits = [PeriodFit(p, n, round(n * bytes_per_row)) for p, n in narrower.items()
                 if 0 < n < total]
         return ExportTooBig(period, total, round(total * bytes_per_row), self.max_bytes, fits)
+
+
+def _compress(packed: gzip.GzipFile, chunk: Chunk) -> int:
+    packed.write(chunk.lines.encode())
+    return chunk.counts[0]

@@ -6,27 +6,24 @@ export and no statement stays open between chunks. A chunk reads at most `limit`
 those before `since` are dropped after reading, so a narrow period never turns one chunk
 into a scan of the server's whole history.
 
-Challenge attempts are read along challenges_by_guild_deadline: an attempt counts only while
-its challenge is open, so one answered at or after `since` belongs to a challenge whose
-deadline is at or after it (see bot/store/weekly.py). Run attempts are read along
-runs_by_member. Neither order is the order of time: the core sorts.
+The order is the indexes' own, so nothing is sorted: challenge attempts first, challenge by
+challenge in order of deadline (along challenges_by_guild_deadline), each challenge's by
+member and attempt; then private-run attempts, run by run in order of start (along
+runs_by_guild_start, migration 0010), each run's by position and attempt. An attempt counts
+only while its challenge is open, so one answered at or after `since` belongs to a challenge
+whose deadline is at or after it (see bot/store/weekly.py); a run has no such bound, since a
+practice may stay open for days.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from math import inf
 from typing import Any
 
 from bot.store.db import Database
-
-# One exported attempt: (answered_at, member_id, attempt_no, CSV line, where the reading
-# stood...). SQLite builds the line: over a million rows its C saves seconds of Python, which
-# then only sorts the rows. Rows compare as tuples, time first; no cell is NULL.
-ExportRow = tuple[Any, ...]
-ANSWERED_AT, MEMBER_ID, ATTEMPT_NO, LINE, PLACE = 0, 1, 2, 3, 4
 
 # The cells: time in ISO 8601 UTC, member id, display name, pack, problem, choice, right or
 # wrong, points, hint used, attempt number, mode. Pack and problem ids match the bank's
@@ -58,11 +55,12 @@ CHALLENGE_LINE = csv_line("a.answered_at", "a.member_id", "a.display_name", "c.p
                           "c.problem_id", "a.choice", "a.correct", "a.points", CHALLENGE_HINT,
                           "a.attempt_no", "'challenge'")
 CHALLENGE_ATTEMPTS = f"""
-SELECT a.answered_at, a.member_id, a.attempt_no, {CHALLENGE_LINE}, c.deadline, c.id
+SELECT a.answered_at, {CHALLENGE_LINE} AS line,
+       c.deadline AS k1, c.id AS k2, a.member_id AS k3, a.attempt_no AS k4
 FROM challenges c JOIN attempts a ON a.challenge_id = c.id
 WHERE c.guild_id = :guild AND c.deadline >= :since
-  AND (c.deadline, c.id) >= (:deadline, :challenge)
-  AND (c.deadline, c.id, a.member_id, a.attempt_no) > (:deadline, :challenge, :member, :attempt)
+  AND (c.deadline, c.id) >= (:k1, :k2)
+  AND (c.deadline, c.id, a.member_id, a.attempt_no) > (:k1, :k2, :k3, :k4)
 ORDER BY c.deadline, c.id, a.member_id, a.attempt_no
 LIMIT :limit
 """
@@ -74,86 +72,82 @@ RUN_LINE = csv_line("ra.answered_at", "r.member_id", "ra.display_name",
                     "ra.choice", "ra.correct", "ra.points", "ra.hint_used", "ra.attempt_no",
                     "r.mode")
 RUN_ATTEMPTS = f"""
-SELECT ra.answered_at, r.member_id, ra.attempt_no, {RUN_LINE}, r.id, ra.position, r.mode
+SELECT ra.answered_at, {RUN_LINE} AS line,
+       r.started_at AS k1, r.id AS k2, ra.position AS k3, ra.attempt_no AS k4
 FROM runs r JOIN run_attempts ra ON ra.run_id = r.id
 WHERE r.guild_id = :guild
-  AND (r.member_id, r.mode, r.id) >= (:member, :mode, :run)
-  AND (r.member_id, r.mode, r.id, ra.position, ra.attempt_no)
-      > (:member, :mode, :run, :position, :attempt)
-ORDER BY r.member_id, r.mode, r.id, ra.position, ra.attempt_no
+  AND (r.started_at, r.id) >= (:k1, :k2)
+  AND (r.started_at, r.id, ra.position, ra.attempt_no) > (:k1, :k2, :k3, :k4)
+ORDER BY r.started_at, r.id, ra.position, ra.attempt_no
 LIMIT :limit
+"""
+
+# A chunk comes back as one row: its lines joined by SQLite (a million rows through Python's
+# sqlite3 one by one cost seconds), the attempts read, and the last one's key (the row with
+# the largest number: SQLite's bare columns beside max()). The attempts come numbered in the
+# order the inner query returns them, LIMIT before the aggregate; tests pin that order.
+CHUNK = """
+SELECT coalesce(group_concat(line, '') FILTER (WHERE answered_at >= :since), ''), count(*),
+       max(n), k1, k2, k3, k4, count(*) FILTER (WHERE answered_at >= :since){counts}
+FROM (SELECT row_number() OVER () AS n, * FROM ({attempts}))
 """
 
 
 @dataclass(frozen=True)
-class ChallengeCursor:
-    """Where the next chunk of challenge attempts starts: after this attempt."""
+class Cursor:
+    """Where the next chunk starts: after this attempt's key (challenge attempts: deadline,
+    challenge, member, attempt; run attempts: start, run, position, attempt)."""
 
-    deadline: float = -inf
-    challenge: int = 0
-    member: int = 0
-    attempt: int = 0
-
-
-@dataclass(frozen=True)
-class RunCursor:
-    """Where the next chunk of run attempts starts: after this attempt."""
-
-    member: int = -1
-    mode: str = ""
-    run: int = 0
-    position: int = -1
-    attempt: int = 0
+    key: tuple[float, int, int, int] = (-inf, 0, 0, 0)
 
 
 @dataclass(frozen=True)
 class Chunk:
-    rows: list[ExportRow]  # the attempts at or after `since`, in reading order
-    next: ChallengeCursor | RunCursor | None  # None: nothing more to read
+    lines: str  # the CSV lines of the attempts at or after `since`, in reading order
+    counts: tuple[int, ...]  # attempts at or after each of `since` and the `starts` given
+    next: Cursor | None  # None: nothing more to read
 
 
 class ExportRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def challenge_attempts(self, guild_id: int, since: float, after: ChallengeCursor,
-                                 limit: int) -> Chunk:
-        if after.deadline < since:  # the first chunk: start at the period, not before
-            after = ChallengeCursor(since)
-        params = {"guild": guild_id, "since": since, "deadline": after.deadline,
-                  "challenge": after.challenge, "member": after.member,
-                  "attempt": after.attempt, "limit": limit}
-        return await self.db.run(
-            lambda c: _chunk(c, CHALLENGE_ATTEMPTS, params, since, _challenge_cursor))
+    async def challenge_attempts(self, guild_id: int, since: float, after: Cursor,
+                                 limit: int, starts: Sequence[float] = ()) -> Chunk:
+        """`starts`: instants after `since` whose attempts are counted too."""
+        if after.key[0] < since:  # the first chunk: start at the period, not before
+            after = Cursor((since, 0, 0, 0))
+        sql = _chunk_sql(CHALLENGE_ATTEMPTS, len(starts))
+        params = _params(guild_id, since, after, limit, starts)
+        return await self.db.run(lambda c: _chunk(c, sql, params))
 
-    async def run_attempts(self, guild_id: int, since: float, after: RunCursor, limit: int,
-                           packs: Mapping[str, str]) -> Chunk:
+    async def run_attempts(self, guild_id: int, since: float, after: Cursor, limit: int,
+                           packs: Mapping[str, str], starts: Sequence[float] = ()) -> Chunk:
         """`packs`: each problem's pack, for the runs that name none."""
-        params = {"guild": guild_id, "member": after.member, "mode": after.mode,
-                  "run": after.run, "position": after.position, "attempt": after.attempt,
-                  "limit": limit}
+        sql = _chunk_sql(RUN_ATTEMPTS, len(starts))
+        params = _params(guild_id, since, after, limit, starts)
 
         def read(conn: sqlite3.Connection) -> Chunk:
             conn.create_function("bank_pack", 1, lambda problem: packs.get(problem, ""),
                                  deterministic=True)
-            return _chunk(conn, RUN_ATTEMPTS, params, since, _run_cursor)
+            return _chunk(conn, sql, params)
         return await self.db.run(read)
 
 
-def _chunk(conn: sqlite3.Connection, sql: str, params: dict[str, Any], since: float,
-           cursor_of: Callable[[ExportRow], ChallengeCursor | RunCursor]) -> Chunk:
-    cursor = conn.cursor()
-    cursor.row_factory = None  # plain tuples: no per-row objects to spare
-    found = cursor.execute(sql, params).fetchall()
-    rows = [row for row in found if row[ANSWERED_AT] >= since] if since > -inf else found
-    more = cursor_of(found[-1]) if len(found) == params["limit"] else None
-    return Chunk(rows, more)
+def _chunk_sql(attempts: str, starts: int) -> str:
+    counts = "".join(f", count(*) FILTER (WHERE answered_at >= :start{i})"
+                     for i in range(starts))
+    return CHUNK.format(attempts=attempts, counts=counts)
 
 
-def _challenge_cursor(row: ExportRow) -> ChallengeCursor:
-    return ChallengeCursor(row[PLACE], row[PLACE + 1], row[MEMBER_ID], row[ATTEMPT_NO])
+def _params(guild_id: int, since: float, after: Cursor, limit: int,
+            starts: Sequence[float]) -> dict[str, Any]:
+    k1, k2, k3, k4 = after.key
+    return {"guild": guild_id, "since": since, "k1": k1, "k2": k2, "k3": k3, "k4": k4,
+            "limit": limit, **{f"start{i}": start for i, start in enumerate(starts)}}
 
 
-def _run_cursor(row: ExportRow) -> RunCursor:
-    return RunCursor(row[MEMBER_ID], row[PLACE + 2], row[PLACE], row[PLACE + 1],
-                     row[ATTEMPT_NO])
+def _chunk(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> Chunk:
+    lines, read, _, k1, k2, k3, k4, *counts = conn.execute(sql, params).fetchone()
+    more = Cursor((k1, k2, k3, k4)) if read == params["limit"] else None
+    return Chunk(lines, tuple(counts), more)

@@ -11,8 +11,9 @@ def mib(size: int) -> str:
 
 
 def exported_reply(export: Export, period: Period) -> str:
-    return (f"📦 {export.rows:,} attempts ({period.label.lower()}), oldest first, as CSV "
-            f"(gzip, {mib(export.size)}). Display names starting with = + - or @ carry a "
+    return (f"📦 {export.rows:,} attempts ({period.label.lower()}) as CSV "
+            f"(gzip, {mib(export.size)}): challenges by deadline, then practice, badge runs "
+            "and reviews by start. Display names starting with = + - or @ carry a "
             "leading ' so spreadsheets show them as text.")
 
 

@@ -1,6 +1,6 @@
-"""/export's file on a real database: one CSV row per stored attempt of every mode, oldest
-first, in the server's periods; names that would be formulas neutralised; a server too big
-for one file told which period fits."""
+"""/export's file on a real database: one CSV row per stored attempt of every mode, challenge
+attempts by deadline then private-run attempts by start, in the server's periods; names that
+would be formulas neutralised; a server too big for one file told which period fits."""
 
 from __future__ import annotations
 
@@ -8,18 +8,12 @@ import csv
 import gzip
 import io
 import random
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.export import (
-    ExportService,
-    ExportTooBig,
-    NothingToExport,
-    SortedSpill,
-    period_start,
-)
+from bot.core.export import ExportService, ExportTooBig, NothingToExport, period_start
 from bot.core.periods import Period
 from bot.store.export import COLUMNS
 from tests.store.conftest import GUILD
@@ -64,8 +58,8 @@ async def exported_rows(service, period=Period.ALL) -> list[dict[str, str]]:
     return list(reader)
 
 
-async def test_one_row_per_attempt_of_every_mode_oldest_first(exporter, service,
-                                                              open_challenge, run_attempt):
+async def test_one_row_per_attempt_challenges_first_then_runs_by_start(
+        exporter, service, open_challenge, run_attempt):
     challenge = await open_challenge("pack-1", now=NOON - 100)
     await service.hint(challenge.id, 7, NOON - 95)
     await service.answer(challenge.id, 7, "A", NOON - 90, "s1", display_name="Ada")
@@ -79,11 +73,11 @@ async def test_one_row_per_attempt_of_every_mode_oldest_first(exporter, service,
     rows = await exported_rows(exporter())
 
     assert [r["time_utc"] for r in rows] == ["2026-03-10T11:58:30.000Z",
+                                             "2026-03-10T11:59:00.000Z",
                                              "2026-03-10T11:58:40.000Z",
                                              "2026-03-10T11:58:50.000Z",
-                                             "2026-03-10T11:59:00.000Z",
                                              "2026-03-10T11:59:10.000Z"]
-    first, practice, badge_run, second, review = rows
+    first, second, practice, badge_run, review = rows
     assert first == {"time_utc": "2026-03-10T11:58:30.000Z", "member_id": "7",
                      "display_name": "Ada", "pack": "pack", "problem": "pack-1", "choice": "A",
                      "result": "wrong", "points": "0", "hint_used": "yes", "attempt": "1",
@@ -98,24 +92,34 @@ async def test_one_row_per_attempt_of_every_mode_oldest_first(exporter, service,
     assert (review["mode"], review["display_name"], review["attempt"]) == ("review", "", "2")
 
 
-async def test_every_stored_attempt_across_many_chunks(exporter, service, open_challenge,
-                                                       run_attempt):
+def iso(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+async def test_every_stored_attempt_in_order_across_many_chunks(exporter, service,
+                                                                open_challenge, run_attempt):
     rng = random.Random(3)
+    expected = []
     for c in range(6):  # overlapping challenges: their answers interleave in time
         opened = NOON - 1000 + c * 30
         challenge = await open_challenge(f"pack-{c % 5}", now=opened)
-        for member in range(5):
-            await service.answer(challenge.id, member, "A", opened + rng.random() * 100,
-                                 f"c{c}-{member}")
-    for n in range(17):
-        await run_attempt(n % 4, NOON - 900 + rng.random() * 800,
-                          mode=("practice", "badge_run", "review")[n % 3])
+        for member in rng.sample(range(5), 5):  # answered in any order, listed by member
+            at = opened + rng.randrange(1, 100)
+            await service.answer(challenge.id, member, "A", at, f"c{c}-{member}")
+            expected.append((c, member, iso(at), "challenge"))
+    expected.sort()
+    runs = []
+    for n in range(17):  # each its own run, started at its attempt, stored in any order
+        at = NOON - 900 + rng.randrange(800)
+        mode = ("practice", "badge_run", "review")[n % 3]
+        await run_attempt(n % 4, at, mode=mode)
+        runs.append((at, n, n % 4, iso(at), mode))  # same start: the earlier run first
+    expected += [run[1:] for run in sorted(runs)]
 
     rows = await exported_rows(exporter(chunk_rows=3))
 
-    assert len(rows) == 6 * 5 + 17
-    assert [r["time_utc"] for r in rows] == sorted(r["time_utc"] for r in rows)
-    assert sum(r["mode"] == "challenge" for r in rows) == 30
+    assert [(int(r["member_id"]), r["time_utc"], r["mode"]) for r in rows] == [
+        (member, time, mode) for _, member, time, mode in expected]
 
 
 async def test_a_period_is_read_on_the_servers_own_clock(store, exporter, service,
@@ -129,10 +133,11 @@ async def test_a_period_is_read_on_the_servers_own_clock(store, exporter, servic
     await run_attempt(2, local_midnight - 5)
     await run_attempt(2, local_midnight + 5)
 
-    today = await exported_rows(exporter(now=local_midnight + 3600), Period.TODAY)
+    today = await exported_rows(exporter(now=local_midnight + 3600, chunk_rows=1),
+                                Period.TODAY)
 
-    assert [r["time_utc"] for r in today] == ["2026-03-10T04:00:05.000Z",
-                                              "2026-03-10T04:00:30.000Z"]
+    assert [r["time_utc"] for r in today] == ["2026-03-10T04:00:30.000Z",
+                                              "2026-03-10T04:00:05.000Z"]
     assert len(await exported_rows(exporter(now=local_midnight + 3600))) == 4
 
 
@@ -198,16 +203,3 @@ async def test_other_servers_attempts_stay_out(store, exporter, bank, service, r
     await run_attempt(1, NOON - 10)
     rows = await exported_rows(exporter())
     assert [r["mode"] for r in rows] == ["practice"]
-
-
-def test_the_spill_merges_its_runs_in_order(tmp_path):
-    rng = random.Random(5)
-    rows = [(rng.random(), rng.randrange(5), 1, f"line {i}", 0, i) for i in range(1000)]
-    spill = SortedSpill(tmp_path, starts=[0.5], run_rows=37)
-    for start in range(0, len(rows), 50):
-        spill.add(rows[start:start + 50])
-    spill.finish()
-    merged = [row for batch in spill.merged() for row in batch]
-    assert merged == sorted(rows)
-    assert len(spill.runs) > 10
-    assert spill.since[0.5] == sum(1 for r in rows if r[0] >= 0.5)

@@ -275,6 +275,7 @@ async def test_the_migration_counts_past_history_as_the_observer_did(tmp_path):
     for table in ("item_members", "item_member_totals", "item_picks", "item_times"):
         await store.db.execute(f"DROP TABLE {table}")
     await store.db.execute("DROP INDEX challenges_answered_by_problem")
+    await store.db.execute("DROP INDEX runs_by_guild_start")  # 0010 runs again after 0009
     await store.db.execute("PRAGMA user_version = 8")
     await store.close()
     store = await Store.open(tmp_path / "t.db", CoreRules.for_bank(BANK))
