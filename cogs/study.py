@@ -8,13 +8,12 @@ from discord.ext import commands
 
 from bot.app import TutorBot
 from bot.bank import KINDS
-from bot.core.errors import BadgeRunInProgress, ChallengeError, NothingToReview
+from bot.core.errors import BadgeRunInProgress, ChallengeError
 from bot.ui.choices import PACK_OPTION_MAX, pack_choices
 from bot.ui.replies import error_reply
 from bot.ui.study import in_progress_view, show_step_or_summary
 
 KIND_CHOICES = [app_commands.Choice(name=label, value=kind) for kind, label in KINDS.items()]
-REVIEW_BATCH = 10  # due cards served in one /review
 
 
 class StudyCog(commands.Cog):
@@ -70,14 +69,8 @@ class StudyCog(commands.Cog):
     async def review(self, interaction: discord.Interaction[TutorBot]) -> None:
         """Problems you missed or needed a hint for, back when they are due (FSRS)."""
         assert interaction.guild_id is not None
-        guild_id, member_id = interaction.guild_id, interaction.user.id
-        cards = await self.tutor.review.due(guild_id, member_id, limit=REVIEW_BATCH)
         try:
-            if not cards:
-                queue = await self.tutor.review.summary(guild_id, member_id)
-                raise NothingToReview(queue.next_due if queue.cards else None)
-            run = await self.tutor.study.start_review(guild_id, member_id,
-                                                      [c.problem_id for c in cards])
+            run = await self.tutor.study.start_review(interaction.guild_id, interaction.user.id)
         except ChallengeError as exc:
             await interaction.response.send_message(error_reply(exc), ephemeral=True)
             return

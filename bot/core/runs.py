@@ -69,6 +69,12 @@ def check_step(run: Run, member_id: int, position: int) -> None:
         raise StaleStep("the run has moved past this problem")
 
 
+def check_on_screen(run: Run) -> None:
+    """Answers and hints go to a problem the member has been shown (Next starts it)."""
+    if run.current is None or run.step_started_at is None:
+        raise StaleStep("that problem isn't on screen yet")
+
+
 def judge_step(run: Run, problem: Problem, state: StepState, choice: str, now: float,
                policy: ScoringPolicy) -> Verdict:
     """One answer on the current problem; raises a ChallengeError when it cannot count."""

@@ -12,10 +12,12 @@ from bot.core import runs as rules
 from bot.core.errors import (
     BadgeRunInProgress,
     NoMatchingProblem,
+    NothingToReview,
     RunNotFound,
     UnknownPack,
     UnknownProblem,
 )
+from bot.core.review import REVIEW_BATCH
 from bot.core.scoring import ScoringPolicy, policy
 from bot.store import Store
 from bot.store.records import (
@@ -28,6 +30,8 @@ from bot.store.records import (
     StepState,
     Verdict,
 )
+
+REVIEW_LOOKAHEAD = 10 * REVIEW_BATCH  # due cards read to find a batch of installed problems
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class StepRules:
 
     def check(self, run: Run, member_id: int, position: int) -> None:
         rules.check_step(run, member_id, position)
+        rules.check_on_screen(run)
 
     def judge(self, run: Run, state: StepState, choice: str, now: float) -> Verdict | None:
         problem = self.problem(run, run.position)
@@ -115,14 +120,18 @@ class StudyService:
                                      len(active[0].problem_ids))
         return Started(run, abandoned)
 
-    async def start_review(self, guild_id: int, member_id: int,
-                           problem_ids: Sequence[str]) -> Run:
-        loaded = [p for p in problem_ids if p in self.bank.problems]
+    async def start_review(self, guild_id: int, member_id: int) -> Run:
+        """The member's due review cards, longest overdue first, at most REVIEW_BATCH; cards
+        of problems no longer installed are passed over. Raises NothingToReview."""
+        now = self.clock()
+        due = await self.store.reviews.due(guild_id, member_id, now, REVIEW_LOOKAHEAD)
+        loaded = [c.problem_id for c in due if c.problem_id in self.bank.problems]
         if not loaded:
-            raise NoMatchingProblem(None, None, None)
+            queue = await self.store.reviews.summary(guild_id, member_id, now)
+            raise NothingToReview(queue.next_due if queue.cards else None)
         run = await self.store.runs.create(guild_id=guild_id, member_id=member_id,
                                            mode=rules.REVIEW, pack_id=None, kind=None,
-                                           problem_ids=loaded, now=self.clock())
+                                           problem_ids=loaded[:REVIEW_BATCH], now=now)
         assert run is not None
         return run
 
@@ -182,6 +191,7 @@ class StudyService:
     async def hint(self, run_id: int, member_id: int, position: int) -> StepHint:
         run = await self.get(run_id)
         rules.check_step(run, member_id, position)
+        rules.check_on_screen(run)
         problem = self.problem_at(run, position)
         state = await self.store.runs.state(run_id, position)
         if state.solved:
@@ -202,19 +212,30 @@ class StudyService:
         append = None
         if run.mode == rules.PRACTICE and run.current is None:
             append = self.pick_practice(run.pack_id, run.kind, run.problem_ids).id
-        return await self.store.runs.show(run_id, self.clock(), append)
+        run = await self.skip_uninstalled(await self.store.runs.show(run_id, self.clock(),
+                                                                     append))
+        return run
+
+    async def skip_uninstalled(self, run: Run) -> Run:
+        """A problem removed by an upgrade since the run began counts as unanswered and the
+        run moves on, so no run is stuck on it."""
+        while run.active and run.current is not None and run.current not in self.bank.problems:
+            run = await self.store.runs.skip(run.id, run.position, self.clock())
+            if run.active and run.current is not None:
+                run = await self.store.runs.show(run.id, self.clock())
+        return run
 
     async def resume(self, run_id: int, member_id: int) -> Run:
         """A badge run picked up again: a problem whose time ran out meanwhile counts as
         unanswered, and the run goes on from the next one."""
         run = await self.get(run_id)
         rules.check_step(run, member_id, run.position)
-        problem = self.problem_at(run, run.position) if run.current else None
+        problem = self.bank.problems.get(run.current) if run.current else None
         if problem is not None and rules.timed_out(run, problem, self.clock()):
-            run = await self.store.runs.skip_timed_out(run_id, run.position, self.clock())
+            run = await self.store.runs.skip(run_id, run.position, self.clock())
         if not run.active or run.current is None:
             return run
-        return await self.store.runs.show(run_id, self.clock())
+        return await self.skip_uninstalled(await self.store.runs.show(run_id, self.clock()))
 
     async def stop(self, run_id: int, member_id: int) -> Run:
         """Ends a run on the member's request: a practice is finished, a badge run or a

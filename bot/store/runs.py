@@ -35,6 +35,11 @@ class RunRules(Protocol):
         """The badge a run with every problem right earns, if any."""
 
 
+# How many problems a run's comma-separated list holds.
+COUNT = ("(CASE WHEN problem_ids = '' THEN 0"
+         " ELSE length(problem_ids) - length(replace(problem_ids, ',', '')) + 1 END)")
+
+
 def run_from_row(row: sqlite3.Row) -> Run:
     return Run(id=row["id"], guild_id=row["guild_id"], member_id=row["member_id"],
                mode=row["mode"], pack_id=row["pack_id"], kind=row["kind"],
@@ -97,17 +102,20 @@ class RunRepo:
         """Shows the current problem: its timer starts now unless it was shown before.
         `append` adds a problem first (practice draws one at a time)."""
         def show(conn: sqlite3.Connection) -> Run:
-            if append is not None:
+            if append is not None:  # only while every problem so far is done: a second
+                # Next pressed at the same moment draws nothing more
                 conn.execute("UPDATE runs SET problem_ids = problem_ids ||"
                              " CASE WHEN problem_ids = '' THEN ? ELSE ',' || ? END"
-                             " WHERE id = ? AND status = 'active'", (append, append, run_id))
+                             " WHERE id = ? AND status = 'active' AND position >= " + COUNT,
+                             (append, append, run_id))
             conn.execute("UPDATE runs SET step_started_at = ? WHERE id = ?"
                          " AND step_started_at IS NULL AND status = 'active'", (now, run_id))
             return get_run(conn, run_id)
         return await self.db.transaction(show)
 
-    async def skip_timed_out(self, run_id: int, position: int, now: float) -> Run:
-        """Moves past a problem whose time ran out unanswered (resuming after a break)."""
+    async def skip(self, run_id: int, position: int, now: float) -> Run:
+        """Moves past a problem left unanswered: its time ran out while the member was
+        away, or an upgrade removed it."""
         def skip(conn: sqlite3.Connection) -> Run:
             run = get_run(conn, run_id)
             return _advance(conn, run, now) if run.active and run.position == position else run

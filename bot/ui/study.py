@@ -8,9 +8,11 @@ the run and the problem's position: they work after a restart, and an old one is
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
 from typing import Any
+from weakref import WeakValueDictionary
 
 import discord
 
@@ -33,6 +35,21 @@ SUMMARY_COLOUR = discord.Colour.gold()
 MODE_NAMES = {rules.PRACTICE: "Practice", rules.BADGE_RUN: "Badge run", rules.REVIEW: "Review"}
 RUN_ID = r"(?P<rid>\d{1,18})"
 POSITION = r"(?P<pos>\d{1,4})"
+
+
+_locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
+
+
+def run_lock(run_id: int) -> asyncio.Lock:
+    """The lock of one run's clicks; it lives while someone holds or waits for it."""
+    lock = _locks.get(run_id)
+    if lock is None:
+        lock = _locks[run_id] = asyncio.Lock()
+    return lock
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # ---- what a member sees -----------------------------------------------------------------
@@ -92,8 +109,9 @@ def result_embed(outcome: StepOutcome, problem: Problem,
         head, colour = f"✅ **Correct!**{points}", RIGHT_COLOUR
     else:
         head, colour = f"❌ **Not this time.** The answer is **{problem.answer}**.", WRONG_COLOUR
+    room = bank_text.EMBED_DESCRIPTION_LIMIT - len(head) - 2
     embed = discord.Embed(title=problem.title, colour=colour,
-                          description=f"{head}\n\n{bank_text.reveal_body(problem)}")
+                          description=f"{head}\n\n{clip(bank_text.reveal_body(problem), room)}")
     embed.set_author(name=f"{MODE_NAMES[outcome.run.mode]} · {kind_line(problem)}")
     for badge in badges:
         embed.add_field(name="🏅 New badge!", value=badge_line(badge), inline=False)
@@ -116,7 +134,8 @@ def result_view(run: Run, problem: Problem, position: int) -> discord.ui.View:
                                 else "Next problem"))
     if problem.experiment is not None:
         view.add_item(RunWhyButton(run.id, position))
-    if run.active and run.mode == rules.PRACTICE:
+    if run.active and run.current is None and run.mode == rules.PRACTICE or (
+            run.active and run.mode != rules.PRACTICE):
         view.add_item(RunStopButton(run.id, run.mode))
     return view
 
@@ -233,9 +252,18 @@ class RunAnswerButton(SafeButton,
         return cls(int(match["rid"]), int(match["pos"]), match["choice"])
 
     async def handle(self, interaction: discord.Interaction[Any], tutor: Tutor) -> None:
+        # One click of a run at a time: a quick second click waits, so the replies edit the
+        # message in the order the answers were stored and the last one shows where it is.
+        async with run_lock(self.run_id):
+            await self.answer(interaction, tutor)
+
+    async def answer(self, interaction: discord.Interaction[Any], tutor: Tutor) -> None:
         outcome = await tutor.study.answer(self.run_id, interaction.user.id, self.position,
                                            self.choice, str(interaction.id),
                                            interaction.user.display_name)
+        if outcome.replayed:  # the same click again: show the run as it is now
+            await show_step_or_summary(interaction, tutor, outcome.run)
+            return
         problem = tutor.bank.problems[outcome.problem_id]
         if not outcome.step_done:
             scoring = await scoring_of(tutor, outcome.run.guild_id)
@@ -285,8 +313,10 @@ class RunNextButton(SafeButton, template=rf"tutor:runnext:{RUN_ID}:{POSITION}"):
         return cls(int(match["rid"]), int(match["pos"]))
 
     async def handle(self, interaction: discord.Interaction[Any], tutor: Tutor) -> None:
-        run = await tutor.study.show_next(self.run_id, interaction.user.id, self.position)
-        await show_step_or_summary(interaction, tutor, run)
+        async with run_lock(self.run_id):
+            run = await tutor.study.show_next(self.run_id, interaction.user.id,
+                                              self.position)
+            await show_step_or_summary(interaction, tutor, run)
 
 
 class RunWhyButton(SafeButton, template=rf"tutor:runwhy:{RUN_ID}:{POSITION}"):

@@ -3,6 +3,7 @@ time out and survive a restart; practice that never touches group scores."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 import pytest
@@ -18,6 +19,7 @@ from bot.core.runs import ABANDON_AFTER_S
 from bot.core.study import StudyService
 from bot.store import Store
 from bot.store.records import AttemptFact
+from tests.factories import bank as make_bank
 from tests.store.conftest import GUILD
 
 MEMBER = 7
@@ -173,3 +175,50 @@ async def test_run_attempts_reach_the_observers_with_their_mode(study, clock, st
     assert (fact.mode, fact.problem_id, fact.correct, fact.final, fact.hint_used) == (
         "badge_run", "pack-0", True, True, True)
     assert fact.elapsed == pytest.approx(3) and fact.time_limit == 120
+
+
+async def test_an_answer_waits_for_its_problem_to_be_shown(study, clock):
+    run = (await study.start_badge_run(GUILD, MEMBER, "pack")).run
+    await study.answer(run.id, MEMBER, 0, "B", "s0", "Kim")
+    clock.now += 10_000  # long after, without pressing Next: no timer has started
+    with pytest.raises(StaleStep):
+        await study.answer(run.id, MEMBER, 1, "B", "s1", "Kim")
+    with pytest.raises(StaleStep):
+        await study.hint(run.id, MEMBER, 1)
+    shown = await study.show_next(run.id, MEMBER, 1)
+    clock.now += 4
+    outcome = await study.answer(run.id, MEMBER, 1, "B", "s1", "Kim")
+    assert shown.step_started_at is not None and outcome.verdict.elapsed == pytest.approx(4)
+
+
+async def test_a_problem_removed_by_an_upgrade_is_passed_over(store, bank, clock):
+    run = (await StudyService(store, bank, clock).start_badge_run(GUILD, MEMBER, "pack")).run
+    upgraded = make_bank(problems_per_pack=5, packs=("pack", "other"))
+    del upgraded.problems["pack-1"]
+    study = StudyService(store, upgraded, clock)
+    await study.answer(run.id, MEMBER, 0, "B", "s0", "Kim")
+    now_at = await study.show_next(run.id, MEMBER, 1)
+    assert now_at.position == 2 and now_at.current == "pack-2"
+    steps = await study.steps(now_at)
+    assert [(s.problem_id, s.attempts) for s in steps][:2] == [("pack-0", 1), ("pack-1", 0)]
+
+
+async def test_two_next_presses_at_once_draw_one_problem(study, clock):
+    run = await study.start_practice(GUILD, MEMBER, pack="pack", kind=None)
+    done = await study.answer(run.id, MEMBER, 0, "B", "s0", "Kim")
+    first, second = await asyncio.gather(study.show_next(run.id, MEMBER, 1),
+                                         study.show_next(run.id, MEMBER, 1))
+    assert len(first.problem_ids) == len(second.problem_ids) == 2
+    assert first.current == second.current and done.run.position == 1
+
+
+async def test_review_passes_over_cards_of_removed_problems(store, bank, clock):
+    study = StudyService(store, bank, clock)
+    rows = [(GUILD, MEMBER, f"gone-{i}", "gone", "{}", clock.now - 100 + i, None, 0, 0.0)
+            for i in range(15)]
+    rows.append((GUILD, MEMBER, "pack-3", "pack", "{}", clock.now - 1, None, 0, 0.0))
+    await store.db.transaction(lambda c: c.executemany(
+        "INSERT INTO review_cards (guild_id, member_id, problem_id, pack_id, card, due,"
+        " last_rating, reviews, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows))
+    run = await study.start_review(GUILD, MEMBER)
+    assert run.problem_ids == ("pack-3",)
