@@ -12,12 +12,16 @@ from discord.ext import commands
 
 from bot.app import TutorBot
 from bot.bank.model import TIME_LIMIT_RANGE
+from bot.core.errors import ChallengeError
 from bot.core.settings import SettingRefused
 from bot.core.weekly import DAY_NAMES, WEEKLY_OFF, weekly_changes
 from bot.core.zones import UnknownZone, zone, zone_choices
 from bot.store.records import GuildSettings
+from bot.ui.choices import PACK_OPTION_MAX, pack_choices
 from bot.ui.context import Tutor
+from bot.ui.packs import packs_embed
 from bot.ui.posts import missing_permissions, permission_names
+from bot.ui.replies import error_reply
 from bot.ui.roles import badge_choices, badge_role_reply
 from bot.ui.weekly import weekly_setting_reply
 
@@ -141,6 +145,38 @@ class TutorGroup(app_commands.Group, name="tutor", description="Set up tutorbot 
         note = "✅ Saved." if changes else "Current settings:"
         await interaction.response.send_message(
             note, embed=settings_embed(settings, tutor.clock()), ephemeral=True)
+
+    @app_commands.command(name="packs")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.describe(pack="The pack to turn on or off", enabled="On (True) or off (False)")
+    async def packs(self, interaction: discord.Interaction[TutorBot],
+                    pack: app_commands.Range[str, 1, PACK_OPTION_MAX] | None = None,
+                    enabled: bool | None = None) -> None:
+        """Choose the packs challenges and schedules draw from (Manage Server)."""
+        assert interaction.guild_id is not None
+        tutor = self.bot.tutor
+        note = "Packs on this server:"
+        if pack is not None and enabled is not None:
+            try:
+                await tutor.settings.set_pack_enabled(interaction.guild_id, pack, enabled,
+                                                      tutor.bank.packs)
+            except ChallengeError as exc:
+                await interaction.response.send_message(error_reply(exc), ephemeral=True)
+                return
+            log.info("guild %d pack %s turned %s by %d", interaction.guild_id, pack,
+                     "on" if enabled else "off", interaction.user.id)
+            note = f"✅ `{pack}` is {'on' if enabled else 'off'}."
+        elif pack is not None or enabled is not None:
+            note = "Give both `pack` and `enabled` to change one; here they are:"
+        disabled = await tutor.settings.disabled_packs(interaction.guild_id)
+        seen = await tutor.progress.seen_per_pack(interaction.guild_id)
+        await interaction.response.send_message(
+            note, embed=packs_embed(tutor.bank, disabled, None, seen), ephemeral=True)
+
+    @packs.autocomplete("pack")
+    async def packs_autocomplete(self, interaction: discord.Interaction[TutorBot],
+                                 current: str) -> list[app_commands.Choice[str]]:
+        return pack_choices(self.bot.tutor.bank, current)
 
     @config.autocomplete("timezone")
     async def config_timezone_autocomplete(self, interaction: discord.Interaction[TutorBot],

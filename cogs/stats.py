@@ -11,6 +11,7 @@ from bot.core.errors import UnknownPack
 from bot.core.periods import Period
 from bot.store import ALL_PACKS
 from bot.ui.choices import PACK_OPTION_MAX, pack_choices
+from bot.ui.packs import packs_embed
 from bot.ui.replies import error_reply
 from bot.ui.stats import badges_embed, profile_embed, render_leaderboard
 from bot.ui.study import review_line
@@ -65,6 +66,18 @@ class StatsCog(commands.Cog):
         embed = profile_embed(profile, who.display_name, self.tutor.challenges.catalogue,
                               self.tutor.bank, practice, review)
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="packs")
+    @app_commands.guild_only()
+    async def packs(self, interaction: discord.Interaction[TutorBot]) -> None:
+        """The question packs: which are on here, what the server has seen, what you solved."""
+        assert interaction.guild_id is not None
+        tutor = self.tutor
+        profile = await tutor.progress.profile(interaction.guild_id, interaction.user.id)
+        disabled = await tutor.settings.disabled_packs(interaction.guild_id)
+        seen = await tutor.progress.seen_per_pack(interaction.guild_id)
+        await interaction.response.send_message(
+            embed=packs_embed(tutor.bank, disabled, profile.solved, seen), ephemeral=True)
 
     @app_commands.command(name="badges")
     @app_commands.guild_only()

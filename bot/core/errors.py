@@ -107,3 +107,15 @@ class NothingToReview(ChallengeError):
     def __init__(self, next_due: float | None) -> None:
         super().__init__("no card is due")
         self.next_due = next_due
+
+
+class PackDisabled(ChallengeError):
+    """The server turned this pack off for group challenges and schedules."""
+
+    def __init__(self, pack_id: str) -> None:
+        super().__init__(f"the pack {pack_id!r} is turned off on this server")
+        self.pack_id = pack_id
+
+
+class LastPack(ChallengeError):
+    """Turning off every pack would leave challenges nothing to draw from."""

@@ -27,5 +27,9 @@ class ProgressService:
             limit=PAGE_SIZE,
             offset=max(0, page) * PAGE_SIZE, member_id=member_id)
 
+    async def seen_per_pack(self, guild_id: int) -> dict[str, int]:
+        """How many distinct problems of each pack the server has had as challenges."""
+        return await self.store.challenges.seen_per_pack(guild_id)
+
     async def profile(self, guild_id: int, member_id: int) -> Profile:
         return await self.store.profiles.get(guild_id, member_id)

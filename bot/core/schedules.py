@@ -13,7 +13,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.bank import Bank
 from bot.core.clock_time import parse_hhmm
-from bot.core.errors import NoMatchingProblem, UnknownPack
+from bot.core.errors import NoMatchingProblem, PackDisabled, UnknownPack
 from bot.core.wallclock import WallClockTrigger
 from bot.core.zones import UnknownZone, canonical_zone, zone
 from bot.store import Store
@@ -212,11 +212,13 @@ class ScheduleService:
                   days_text: str | None, timezone: str, pack: str | None,
                   difficulty: str | None, kind: str | None, ping_role_id: int | None,
                   created_by: int) -> Schedule:
-        """Stores a new schedule; raises ScheduleRefused, UnknownPack, NoMatchingProblem,
-        UnknownZone or ScheduleLimitReached, storing nothing."""
+        """Stores a new schedule; raises ScheduleRefused, UnknownPack, PackDisabled,
+        NoMatchingProblem, UnknownZone or ScheduleLimitReached, storing nothing."""
         when = parse_when(time_text, days_text)
         zone_name = canonical_zone(timezone)
         self.check_problems(pack, difficulty, kind)
+        if pack is not None and pack in await self.store.settings.disabled_packs(guild_id):
+            raise PackDisabled(pack)
         new = NewSchedule(guild_id=guild_id, channel_id=channel_id,
                           time_of_day=when.time_of_day, days=when.days, timezone=zone_name,
                           pack_id=pack, difficulty=difficulty, kind=kind,

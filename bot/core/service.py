@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from bot.bank import Bank, Problem
@@ -16,6 +16,7 @@ from bot.core.errors import (
     ChannelBusy,
     NoMatchingProblem,
     NotAllowed,
+    PackDisabled,
     UnknownPack,
     UnknownProblem,
 )
@@ -66,16 +67,19 @@ class ChallengeService:
 
     def pick_problem(self, *, pack: str | None = None, difficulty: str | None = None,
                      kind: str | None = None, recent: Sequence[str] = (),
-                     rng: random.Random | None = None) -> Problem:
+                     rng: random.Random | None = None,
+                     disabled: Collection[str] = ()) -> Problem:
         """A matching problem the server has not seen yet, else the one seen longest ago.
 
         `recent` lists problem ids most recent first, so a group meets every problem of a
-        pack before any comes back.
+        pack before any comes back. Packs the server turned off (`disabled`) are never drawn.
         """
         if pack is not None and pack not in self.bank.packs:
             raise UnknownPack(pack)
+        if pack is not None and pack in disabled:
+            raise PackDisabled(pack)
         matching = [p for p in self.bank.problems.values()
-                    if (pack is None or p.pack_id == pack)
+                    if (pack is None or p.pack_id == pack) and p.pack_id not in disabled
                     and (difficulty is None or p.difficulty == difficulty)
                     and (kind is None or p.kind == kind)]
         if not matching:
@@ -88,7 +92,9 @@ class ChallengeService:
     async def choose_problem(self, guild_id: int, *, pack: str | None = None,
                              difficulty: str | None = None, kind: str | None = None) -> Problem:
         recent = await self.store.challenges.recent_problems(guild_id)
-        return self.pick_problem(pack=pack, difficulty=difficulty, kind=kind, recent=recent)
+        disabled = await self.store.settings.disabled_packs(guild_id)
+        return self.pick_problem(pack=pack, difficulty=difficulty, kind=kind, recent=recent,
+                                 disabled=disabled)
 
     async def start(self, *, guild_id: int, channel_id: int, starter_id: int, problem: Problem,
                     settings: GuildSettings, now: float) -> Challenge:

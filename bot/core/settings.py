@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from bot.bank.model import TIME_LIMIT_RANGE
+from bot.core.errors import LastPack, UnknownPack
 from bot.core.weekly import canonical_hhmm, check_weekly_day
 from bot.core.zones import UnknownZone, canonical_zone
 from bot.store import Store
@@ -31,6 +33,21 @@ class SettingsService:
         check_time_limit(changes.get("time_limit"))
         changes = checked_zone(checked_weekly(changes))
         return await self.store.settings.update(guild_id, **changes)
+
+    async def disabled_packs(self, guild_id: int) -> frozenset[str]:
+        return await self.store.settings.disabled_packs(guild_id)
+
+    async def set_pack_enabled(self, guild_id: int, pack_id: str, enabled: bool,
+                               installed: Collection[str]) -> frozenset[str]:
+        """Turns a pack on or off for the server's challenges and schedules; returns the packs
+        now off. Raises UnknownPack, or LastPack rather than turning every pack off."""
+        if pack_id not in installed:
+            raise UnknownPack(pack_id)
+        disabled = await self.disabled_packs(guild_id)
+        if not enabled and set(installed) - disabled <= {pack_id}:
+            raise LastPack("at least one pack must stay on")
+        await self.store.settings.set_pack_enabled(guild_id, pack_id, enabled)
+        return await self.disabled_packs(guild_id)
 
     async def with_weekly_post(self) -> list[GuildSettings]:
         return await self.store.settings.with_weekly_post()

@@ -95,7 +95,8 @@ class StudyService:
 
     async def start_practice(self, guild_id: int, member_id: int, *, pack: str | None,
                              kind: str | None) -> Run:
-        first = self.pick_practice(pack, kind, seen=())
+        first = self.pick_practice(pack, kind, seen=(),
+                                   disabled=await self._off_unless_chosen(guild_id, pack))
         run = await self.store.runs.create(guild_id=guild_id, member_id=member_id,
                                            mode=rules.PRACTICE, pack_id=pack, kind=kind,
                                            problem_ids=[first.id], now=self.clock())
@@ -145,14 +146,20 @@ class StudyService:
         await self.store.runs.abandon(run.id, self.clock())
         return await self.get(run.id)
 
-    def pick_practice(self, pack: str | None, kind: str | None,
-                      seen: Sequence[str]) -> Problem:
+    async def _off_unless_chosen(self, guild_id: int, pack: str | None) -> frozenset[str]:
+        """Practice on any pack draws from the packs the server has on; a pack a member
+        names is theirs to practise, on or off."""
+        return frozenset() if pack else await self.store.settings.disabled_packs(guild_id)
+
+    def pick_practice(self, pack: str | None, kind: str | None, seen: Sequence[str],
+                      disabled: frozenset[str] = frozenset()) -> Problem:
         """A matching problem not practised in this session yet; once all were, any but
         the last one."""
         if pack is not None and pack not in self.bank.packs:
             raise UnknownPack(pack)
         matching = [p for p in self.bank.problems.values()
-                    if (pack is None or p.pack_id == pack) and (kind is None or p.kind == kind)]
+                    if (pack is None or p.pack_id == pack) and p.pack_id not in disabled
+                    and (kind is None or p.kind == kind)]
         if not matching:
             raise NoMatchingProblem(pack, None, kind)
         fresh = [p for p in matching if p.id not in seen]
@@ -211,7 +218,8 @@ class StudyService:
         rules.check_step(run, member_id, position)
         append = None
         if run.mode == rules.PRACTICE and run.current is None:
-            append = self.pick_practice(run.pack_id, run.kind, run.problem_ids).id
+            off = await self._off_unless_chosen(run.guild_id, run.pack_id)
+            append = self.pick_practice(run.pack_id, run.kind, run.problem_ids, off).id
         run = await self.skip_uninstalled(await self.store.runs.show(run_id, self.clock(),
                                                                      append))
         return run

@@ -60,6 +60,13 @@ class ChallengeRepo:
             " ORDER BY max(id) DESC LIMIT ?", (guild_id, limit))
         return [r[0] for r in rows]
 
+    async def seen_per_pack(self, guild_id: int) -> dict[str, int]:
+        """How many distinct problems of each pack the server has had as challenges."""
+        rows = await self.db.fetchall(
+            "SELECT pack_id, count(DISTINCT problem_id) FROM challenges WHERE guild_id = ?"
+            " GROUP BY pack_id", (guild_id,))
+        return {r[0]: r[1] for r in rows}
+
     async def live_problem(self, guild_id: int, problem_id: str) -> bool:
         """Whether a challenge of this problem is still running in the server."""
         row = await self.db.fetchone(

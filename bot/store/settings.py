@@ -39,3 +39,16 @@ class SettingsRepo:
         rows = await self.db.fetchall("SELECT * FROM guild_settings"
                                       " WHERE weekly_channel_id IS NOT NULL ORDER BY guild_id")
         return [settings_from_row(r) for r in rows]
+
+    async def disabled_packs(self, guild_id: int) -> frozenset[str]:
+        rows = await self.db.fetchall("SELECT pack_id FROM disabled_packs WHERE guild_id = ?",
+                                      (guild_id,))
+        return frozenset(r[0] for r in rows)
+
+    async def set_pack_enabled(self, guild_id: int, pack_id: str, enabled: bool) -> None:
+        if enabled:
+            await self.db.execute("DELETE FROM disabled_packs WHERE guild_id = ? AND pack_id = ?",
+                                  (guild_id, pack_id))
+        else:
+            await self.db.execute("INSERT OR IGNORE INTO disabled_packs (guild_id, pack_id)"
+                                  " VALUES (?, ?)", (guild_id, pack_id))

@@ -15,11 +15,13 @@ from bot.core.errors import (
     ChallengeNotFound,
     ChannelBusy,
     InvalidChoice,
+    LastPack,
     NoAttemptsLeft,
     NoMatchingProblem,
     NotAllowed,
     NothingToReview,
     NotYourRun,
+    PackDisabled,
     RunNotFound,
     RunOver,
     StaleStep,
@@ -102,6 +104,11 @@ def error_reply(error: ChallengeError) -> str:
             return "🤔 No problem matches those filters; try fewer of them."
         case UnknownProblem():
             return "🤔 That problem is no longer loaded; an admin may have removed its pack."
+        case PackDisabled():
+            return (f"🚫 The pack `{error.pack_id}` is turned off on this server. An admin can "
+                    "turn it on with `/tutor packs`; `/packs` lists the packs that are on.")
+        case LastPack():
+            return "At least one pack must stay on, or challenges would have nothing to draw."
         case NotYourRun():
             return ("🔒 That's someone else's private run. Start your own with /practice or "
                     "/badge-run.")

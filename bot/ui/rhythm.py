@@ -22,7 +22,13 @@ from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.core.errors import ChallengeError, ChannelBusy, NoMatchingProblem, UnknownPack
+from bot.core.errors import (
+    ChallengeError,
+    ChannelBusy,
+    NoMatchingProblem,
+    PackDisabled,
+    UnknownPack,
+)
 from bot.core.schedules import DAYS, ScheduleRefused, ScheduleService, trigger_for
 from bot.core.service import ChallengeService
 from bot.core.settings import SettingsService
@@ -219,6 +225,9 @@ class Rhythm:
             return Outcome("busy", "skipped: a challenge was still running in the channel")
         except UnknownPack as exc:
             raise Broken(f"the pack '{exc.name[:40]}' is no longer installed") from None
+        except PackDisabled as exc:
+            raise Broken(f"its pack '{exc.pack_id[:40]}' is turned off on this server "
+                         "(/tutor packs)") from None
         except NoMatchingProblem:
             raise Broken("no installed problem matches its pack, difficulty and kind") from None
         ping = guild.get_role(schedule.ping_role_id) if schedule.ping_role_id else None

@@ -26,12 +26,12 @@ SLASH_OPTIONS = [("challenge", "pack"), ("challenge", "difficulty"), ("challenge
                  ("schedule add", "pack"), ("tutor config", "timezone"),
                  ("tutor weekly-post", "time"), ("tutor badge-role", "badge"),
                  ("practice", "pack"), ("practice", "kind"), ("badge-run", "pack"),
-                 ("stats problem", "id"), ("stats pack", "id")]
+                 ("stats problem", "id"), ("stats pack", "id"), ("tutor packs", "pack")]
 AUTOCOMPLETES = [("challenge", "pack"), ("leaderboard", "pack"), ("explain", "problem"),
                  ("schedule add", "days"), ("schedule add", "timezone"), ("schedule add", "pack"),
                  ("tutor config", "timezone"), ("tutor badge-role", "badge"),
                  ("practice", "pack"), ("badge-run", "pack"), ("stats problem", "id"),
-                 ("stats pack", "id")]
+                 ("stats pack", "id"), ("tutor packs", "pack")]
 # Options a command cannot go without, given alongside the hostile one.
 REQUIRED = {"schedule add": lambda room: {"channel": room.channel},
             "tutor weekly-post": lambda room: {"channel": room.channel}}
