@@ -96,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--size", choices=("test", "cpu", "full"), default="test",
                         help="experiment size (default: test, the smallest that shows the "
                         "effect)")
+    verify.add_argument("--pack", action="append", default=[], metavar="ID",
+                        help="verify only this pack's problems (repeatable)")
+    verify.add_argument("--problem", action="append", default=[], metavar="ID",
+                        help="verify only this problem (repeatable; with --pack, both are "
+                        "verified)")
     return parser
 
 
@@ -172,7 +177,8 @@ def run_questions(args: argparse.Namespace, config: Config) -> int:
         return questions.schema()
     if args.questions_command == "verify":
         return questions.verify(args.path or config.questions_path, args.size,
-                                config.worker_cache_dir, config.worker_timeout_s)
+                                config.worker_cache_dir, config.worker_timeout_s,
+                                questions.Selection(args.pack, args.problem))
     return questions.check(args.path or config.questions_path)
 
 

@@ -23,6 +23,7 @@ from bot.bank.model import (
     Experiment,
     Pack,
     Problem,
+    Source,
 )
 from bot.bank.validate import (
     BADGE_KEYS,
@@ -40,6 +41,7 @@ from bot.bank.validate import (
     check_experiment,
     check_int_range,
     check_keys,
+    check_sources,
     check_text,
     check_why_not,
 )
@@ -186,6 +188,7 @@ def _problem(sink: ErrorSink, raw: Any, index: int, pack_id: str, defaults: tupl
     check_int_range(sink, attempts, ATTEMPTS_RANGE, path + ("attempts",), pid, "attempts")
     if "experiment" in raw:
         check_experiment(sink, raw["experiment"], path + ("experiment",), pid, scripts)
+    check_sources(sink, raw, path, pid)
     if len(sink.errors) > before:
         return None
     problem = _build_problem(raw, pack_id, time_limit, attempts)
@@ -206,7 +209,13 @@ def _build_problem(raw: dict[str, Any], pack_id: str, time_limit: int, attempts:
         why_not=MappingProxyType({str(k): str(v).strip()
                                   for k, v in (raw.get("why_not") or {}).items()}),
         time_limit=time_limit, attempts=attempts, experiment=experiment,
+        sources=tuple(Source(s["title"].strip(), _stripped(s.get("section")), s.get("url"))
+                      for s in raw.get("sources") or ()),
     )
+
+
+def _stripped(value: str | None) -> str | None:
+    return value.strip() if value else None
 
 
 def _check_discord_limits(sink: ErrorSink, problem: Problem, path: tuple[Any, ...]) -> None:
@@ -218,9 +227,9 @@ def _check_discord_limits(sink: ErrorSink, problem: Problem, path: tuple[Any, ..
                  "prompt")
     reveal = len(text.reveal_body(problem))
     if reveal > text.EMBED_DESCRIPTION_LIMIT:
-        sink.add(f"explanation and why_not render to {reveal} characters; an embed description "
-                 f"allows {text.EMBED_DESCRIPTION_LIMIT}", path + ("explanation",), problem.id,
-                 "explanation")
+        sink.add(f"the reveal (explanation, why_not, sources) renders to {reveal} characters; "
+                 f"an embed description allows {text.EMBED_DESCRIPTION_LIMIT}",
+                 path + ("explanation",), problem.id, "explanation")
     size = text.message_size(problem)
     if size > text.EMBEDS_TOTAL_LIMIT:
         sink.add(f"the revealed post needs {size} characters; Discord allows "

@@ -46,6 +46,18 @@ class Experiment:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A documentation page or paper section that backs a key no experiment checks."""
+
+    title: str
+    section: str | None = None
+    url: str | None = None
+
+    def label(self) -> str:
+        return f"{self.title}, {self.section}" if self.section else self.title
+
+
+@dataclass(frozen=True)
 class Problem:
     id: str
     pack_id: str
@@ -62,6 +74,7 @@ class Problem:
     attempts: int
     code: str | None = None
     experiment: Experiment | None = None
+    sources: tuple[Source, ...] = ()
 
     @property
     def letters(self) -> tuple[str, ...]:

@@ -9,7 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from bot.bank.model import ATTEMPTS_RANGE, CHOICE_LETTERS, DIFFICULTIES, KINDS, TIME_LIMIT_RANGE
-from bot.bank.validate import ID_PATTERN, SCRIPT_PATTERN, TITLE_LIMIT
+from bot.bank.validate import (
+    ID_PATTERN,
+    MAX_SOURCES,
+    SCRIPT_PATTERN,
+    SOURCE_TEXT_LIMIT,
+    TITLE_LIMIT,
+    URL_LIMIT,
+    URL_PATTERN,
+)
 
 TEXT = {"type": "string", "minLength": 1}
 
@@ -39,6 +47,8 @@ def _problem() -> dict[str, Any]:
         "additionalProperties": False,
         "required": ["id", "kind", "difficulty", "title", "prompt", "choices", "answer", "hint",
                      "explanation"],
+        # A key no experiment checks names its sources.
+        "anyOf": [{"required": ["experiment"]}, {"required": ["sources"]}],
         "properties": {
             "id": {"type": "string", "pattern": f"^{ID_PATTERN.pattern}$"},
             "kind": {"enum": list(KINDS)},
@@ -54,6 +64,19 @@ def _problem() -> dict[str, Any]:
             "why_not": _letters_map("for each other choice, why it is wrong"),
             "time_limit": _time_limit(),
             "attempts": _attempts(),
+            "sources": {
+                "type": "array", "minItems": 1, "maxItems": MAX_SOURCES,
+                "description": "the documentation page or paper section that backs the key",
+                "items": {
+                    "type": "object", "additionalProperties": False, "required": ["title"],
+                    "properties": {
+                        "title": {**TEXT, "maxLength": SOURCE_TEXT_LIMIT},
+                        "section": {**TEXT, "maxLength": SOURCE_TEXT_LIMIT},
+                        "url": {"type": "string", "maxLength": URL_LIMIT,
+                                "pattern": f"^{URL_PATTERN.pattern}$"},
+                    },
+                },
+            },
             "experiment": {
                 "type": "object",
                 "additionalProperties": False,

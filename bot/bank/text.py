@@ -50,7 +50,20 @@ def reveal_body(problem: Problem) -> str:
     others = why_not_block(problem)
     if others:
         parts.append(f"**Why not the others**\n{others}")
+    if problem.sources:
+        parts.append(sources_block(problem))
     return "\n\n".join(parts)
+
+
+def sources_block(problem: Problem) -> str:
+    """Where to read more: the pages that back the key, as links where they have an address."""
+    lines = [f"- [{_link_text(s.label())}](<{s.url}>)" if s.url else f"- {s.label()}"
+             for s in problem.sources]
+    return "📚 **Read more**\n" + "\n".join(lines)
+
+
+def _link_text(label: str) -> str:
+    return label.replace("[", "(").replace("]", ")")  # a bracket would end the link early
 
 
 def message_size(problem: Problem) -> int:

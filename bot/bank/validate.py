@@ -28,8 +28,14 @@ PROBLEM_KEYS = {
     "id": True, "kind": True, "difficulty": True, "title": True, "prompt": True,
     "code": False, "choices": True, "answer": True, "hint": True, "explanation": True,
     "why_not": False, "time_limit": False, "attempts": False, "experiment": False,
+    "sources": False,
 }
 EXPERIMENT_KEYS = {"script": True, "params": False}
+SOURCE_KEYS = {"title": True, "section": False, "url": False}
+MAX_SOURCES = 5
+SOURCE_TEXT_LIMIT = 200
+URL_LIMIT = 300
+URL_PATTERN = re.compile(r"https?://[^\s<>()\[\]]+")  # used with fullmatch; fits a Markdown link
 
 
 @dataclass(frozen=True)
@@ -186,6 +192,37 @@ def check_experiment(sink: ErrorSink, raw: Any, path: tuple[Any, ...], pid: str,
         sink.add("must hold only text, numbers, true/false, lists and mappings: the experiment "
                  "gets them as JSON (quote a date to pass it as text)", path + ("params",), pid,
                  "experiment.params")
+
+
+def check_sources(sink: ErrorSink, raw: dict[str, Any], path: tuple[Any, ...], pid: str) -> None:
+    """A key no experiment checks must name what backs it; `sources` says where to read it."""
+    if "sources" not in raw:
+        if "experiment" not in raw:
+            sink.add("a problem without an experiment must name its sources: a list of "
+                     "{title, section, url} for the documentation page or paper section that "
+                     "backs the key", path, pid, "sources")
+        return
+    sources = raw["sources"]
+    where = path + ("sources",)
+    if not isinstance(sources, list) or not 1 <= len(sources) <= MAX_SOURCES:
+        sink.add(f"must be a list of 1 to {MAX_SOURCES} sources, each with a title and "
+                 "optionally a section and a url", where, pid, "sources")
+        return
+    for index, source in enumerate(sources):
+        at, name = where + (index,), f"sources[{index}]"
+        if not isinstance(source, dict):
+            sink.add("must be a mapping with title and optional section and url", at, pid, name)
+            continue
+        check_keys(sink, source, SOURCE_KEYS, at, pid, f"{name}.")
+        for key in ("title", "section"):
+            if key in source:
+                check_text(sink, source[key], at + (key,), pid, f"{name}.{key}",
+                           SOURCE_TEXT_LIMIT)
+        url = source.get("url")
+        if "url" in source and not (isinstance(url, str) and len(url) <= URL_LIMIT
+                                    and URL_PATTERN.fullmatch(url)):
+            sink.add(f"must be one http(s) address of at most {URL_LIMIT} characters, without "
+                     "spaces or brackets", at + ("url",), pid, f"{name}.url")
 
 
 def _json_ready(value: Any) -> bool:

@@ -1,13 +1,19 @@
-"""Child entry point: `python -m bot.worker.child JOB_JSON`, started by `runner`.
+"""Child entry point: `python -m bot.worker.child JOB_JSON`, started by `runner` or `batch`.
 
 Runs one experiment script's `run(ctx)`. What the learner reads goes to stdout; progress,
 figures and the result go as JSON lines to the event file descriptor the runner passed in,
 so learner text and machine messages never mix.
+
+A batch job (`batch`) runs several scripts one after another in this one process, so torch
+is imported once: each script's events carry its index, a `start` event opens each, and a
+script that raises is reported (its result or error follows its `start`) while the next one
+still runs.
 """
 
 from __future__ import annotations
 
 import base64
+import gc
 import importlib.util
 import io
 import json
@@ -131,18 +137,43 @@ def run_job(job: dict[str, Any], events: TextIO) -> int:
     return 0
 
 
+def run_batch(job: dict[str, Any], events: TextIO) -> int:
+    """Runs each of job["experiments"] in turn; a failure is reported and the next one runs."""
+    resolve_device(job.get("device"))  # imports torch once, before the first clock starts
+    for index, experiment in enumerate(job["experiments"]):
+        emit(events, {"type": "start", "index": index})
+        try:
+            run_job({**job, **experiment}, events)
+        except Exception as exc:  # reported against this script alone; the next one runs
+            report_failure(exc, events)
+        _release_memory()
+    return 0
+
+
+def _release_memory() -> None:
+    """What one script leaves behind (figures, cycles) must not count against the next."""
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close("all")
+    gc.collect()
+
+
+def report_failure(exc: BaseException, events: TextIO) -> int:
+    traceback.print_exc()
+    sys.stderr.flush()
+    kind = "oom" if is_out_of_memory(exc) else "crash"
+    emit(events, {"type": "error", "kind": kind,
+                  "message": f"{type(exc).__name__}: {exc}"[:500]})
+    return EXIT_OOM if kind == "oom" else EXIT_CRASH
+
+
 def main(argv: list[str]) -> int:
     job = json.loads(argv[1])
     events = os.fdopen(int(job["event_fd"]), "w", buffering=1, encoding="utf-8")
     try:
-        return run_job(job, events)
+        return run_batch(job, events) if "experiments" in job else run_job(job, events)
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the runner typed
-        traceback.print_exc()
-        sys.stderr.flush()
-        kind = "oom" if is_out_of_memory(exc) else "crash"
-        emit(events, {"type": "error", "kind": kind,
-                      "message": f"{type(exc).__name__}: {exc}"[:500]})
-        return EXIT_OOM if kind == "oom" else EXIT_CRASH
+        return report_failure(exc, events)
 
 
 if __name__ == "__main__":

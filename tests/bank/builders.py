@@ -2,16 +2,17 @@
 
 VALID is a one-problem pack that loads. Its lines, for reading the expected line numbers:
 
-     1 id: demo                     11     choices:
-     2 title: Demo pack             12       A: alpha
-     3 badge:                       13       B: beta
-     4   name: Demo Master          14       C: gamma
-     5 problems:                    15     answer: B
-     6   - id: first                16     hint: Think.
-     7     kind: conceptual         17     explanation: Because.
-     8     difficulty: intermediate 18     why_not:
-     9     title: A fine title      19       A: not alpha
-    10     prompt: What is it?      20       C: not gamma
+     1 id: demo                     12       A: alpha
+     2 title: Demo pack             13       B: beta
+     3 badge:                       14       C: gamma
+     4   name: Demo Master          15     answer: B
+     5 problems:                    16     hint: Think.
+     6   - id: first                17     explanation: Because.
+     7     kind: conceptual         18     sources: [{{title: Demo documentation}}]
+     8     difficulty: intermediate 19     why_not:
+     9     title: A fine title      20       A: not alpha
+    10     prompt: What is it?      21       C: not gamma
+    11     choices:
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def problem_text(problem_id: str = "first") -> str:
     answer: B
     hint: Think.
     explanation: Because.
+    sources: [{{title: Demo documentation}}]
     why_not:
       A: not alpha
       C: not gamma

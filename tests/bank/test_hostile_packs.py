@@ -118,7 +118,7 @@ def test_nesting_up_to_the_limit_is_read(tmp_path):
     depth = MAX_DEPTH - 1  # the top-level mapping is the first level
     text = VALID + "colour: " + "[" * depth + "]" * depth + "\n"
     error = only_error(write_pack(tmp_path / "demo", text))
-    assert (error.field, error.line) == ("colour", 21)
+    assert (error.field, error.line) == ("colour", 22)
     assert error.message.startswith("unknown key")
 
 
@@ -129,7 +129,7 @@ def test_a_pack_of_too_many_yaml_values_is_refused_before_they_are_all_parsed(tm
     values = (MAX_PACK_BYTES - len(VALID) - 10) // 2  # 262,000 one-letter values
     text = VALID + "x: [" + "a," * values + "]\n"
     error, seconds = timed_error(write_pack(tmp_path / "demo", text))
-    assert error.line == 21
+    assert error.line == 22
     assert error.message == (f"has more than {MAX_NODES:,} YAML values (keys, list items and "
                              "texts); split it into several packs")
     assert seconds < 5  # parsing them all takes over 10 s
@@ -259,7 +259,7 @@ def test_an_experiment_linked_to_a_file_outside_the_pack_is_refused(tmp_path):
 
     error = only_error(file)
 
-    assert (error.problem, error.field, error.line) == ("first", "experiment.script", 22)
+    assert (error.problem, error.field, error.line) == ("first", "experiment.script", 23)
     assert error.message == (f"experiments/speedup.py resolves to {outside}, outside the pack "
                              "folder; an experiment must be a file inside it")
 
@@ -285,7 +285,7 @@ def test_a_dangling_experiment_link_is_refused(tmp_path):
 
     error = only_error(file)
 
-    assert (error.field, error.line) == ("experiment.script", 22)
+    assert (error.field, error.line) == ("experiment.script", 23)
     assert error.message == "experiments/speedup.py is not a file"
 
 
@@ -346,5 +346,5 @@ def test_experiment_params_that_json_cannot_carry_are_refused_at_load(tmp_path, 
     # The runner sends params to the child as JSON; a date would crash the run, not the load.
     text = VALID + EXPERIMENT + f"      params: {params}\n"
     error = only_error(write_pack(tmp_path / "demo", text, scripts=("speedup.py",)))
-    assert (error.problem, error.field, error.line) == ("first", "experiment.params", 23)
+    assert (error.problem, error.field, error.line) == ("first", "experiment.params", 24)
     assert error.message.startswith("must hold only text, numbers, true/false, lists and")

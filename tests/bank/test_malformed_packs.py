@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.bank import PackError, PackValidationError, load_bank, load_pack
+from bot.bank.text import reveal_body
 from tests.bank.builders import VALID, pack_text, problem_text, write_pack
 
 
@@ -21,6 +22,9 @@ def edit(*replacements: tuple[str, str]) -> str:
         assert text.count(old) == 1, f"{old!r} should occur once"
         text = text.replace(old, new)
     return text
+
+
+SOURCES = "    sources: [{title: Demo documentation}]\n"
 
 
 def append(lines: str) -> str:
@@ -40,7 +44,7 @@ class Case:
 
 CASES = [
     # Keys.
-    Case("unknown-top-level-key", append("colour: blue\n"), "colour", None, 21,
+    Case("unknown-top-level-key", append("colour: blue\n"), "colour", None, 22,
          "unknown key (expected one of: badge, defaults, id, problems, summary, title)"),
     Case("unknown-problem-key", edit(("    hint: Think.\n", "    hint: Think.\n    points: 10\n")),
          "points", "first", 17, "unknown key (expected one of: answer, attempts, choices, code,"),
@@ -52,7 +56,7 @@ CASES = [
     # Values.
     Case("bad-problem-id", edit(("- id: first", "- id: First_Problem")), "id", "First_Problem",
          6, "must be lower-case letters, digits and '-', at most 48"),
-    Case("duplicate-problem-id", append(problem_text("first")), "id", "first", 21,
+    Case("duplicate-problem-id", append(problem_text("first")), "id", "first", 22,
          "duplicate id (also problem #1)"),
     Case("unknown-kind", edit(("kind: conceptual", "kind: trivia")), "kind", "first", 7,
          "unknown kind 'trivia' (one of: conceptual, predict-output, model-choice, "
@@ -60,17 +64,17 @@ CASES = [
     Case("unknown-difficulty", edit(("difficulty: intermediate", "difficulty: easy")),
          "difficulty", "first", 8,
          "unknown difficulty 'easy' (one of: intermediate, advanced, expert)"),
-    Case("time-limit-5", append("    time_limit: 5\n"), "time_limit", "first", 21,
+    Case("time-limit-5", append("    time_limit: 5\n"), "time_limit", "first", 22,
          "5 s is outside 10–900 s"),
-    Case("time-limit-901", append("    time_limit: 901\n"), "time_limit", "first", 21,
+    Case("time-limit-901", append("    time_limit: 901\n"), "time_limit", "first", 22,
          "901 s is outside 10–900 s"),
-    Case("time-limit-not-a-number", append("    time_limit: soon\n"), "time_limit", "first", 21,
+    Case("time-limit-not-a-number", append("    time_limit: soon\n"), "time_limit", "first", 22,
          "must be a whole number from 10 to 900 s"),
     Case("default-time-limit-5", edit(("problems:\n", "defaults:\n  time_limit: 5\nproblems:\n")),
          "defaults.time_limit", None, 6, "5 s is outside 10–900 s"),
-    Case("attempts-0", append("    attempts: 0\n"), "attempts", "first", 21,
+    Case("attempts-0", append("    attempts: 0\n"), "attempts", "first", 22,
          "0 is outside 1–5"),
-    Case("attempts-6", append("    attempts: 6\n"), "attempts", "first", 21,
+    Case("attempts-6", append("    attempts: 6\n"), "attempts", "first", 22,
          "6 is outside 1–5"),
     Case("title-81-chars", edit(("title: A fine title", "title: " + "t" * 81)), "title", "first",
          9, "is 81 characters; Discord allows 80"),
@@ -86,8 +90,8 @@ CASES = [
          "choices", "first", 12, "has 1 choices; allowed 2 to 5"),
     Case("why-not-explains-the-answer",
          edit(("      C: not gamma\n", "      B: not beta\n      C: not gamma\n")),
-         "why_not.B", "first", 20, "explains the correct answer; use 'explanation' for that"),
-    Case("why-not-unknown-letter", append("      E: not epsilon\n"), "why_not.E", "first", 21,
+         "why_not.B", "first", 21, "explains the correct answer; use 'explanation' for that"),
+    Case("why-not-unknown-letter", append("      E: not epsilon\n"), "why_not.E", "first", 22,
          "'E' is not one of the choices"),
     # Discord's limits, checked against the rendered text.
     Case("prompt-breaks-embed-description", edit(("prompt: What is it?", "prompt: " + "x" * 4100)),
@@ -97,19 +101,42 @@ CASES = [
          edit(("explanation: Because.", "explanation: " + "x" * 2600),
               ("A: not alpha", "A: " + "a" * 800), ("C: not gamma", "C: " + "c" * 800)),
          "explanation", "first", 17,
-         "explanation and why_not render to 4255 characters; an embed description allows 4096"),
+         "the reveal (explanation, why_not, sources) renders to 4293 characters; an embed "
+         "description allows 4096"),
     Case("revealed-post-breaks-message-limit",
          edit(("prompt: What is it?", "prompt: " + "x" * 3000),
               ("explanation: Because.", "explanation: " + "x" * 2000),
               ("A: not alpha", "A: " + "a" * 400), ("C: not gamma", "C: " + "c" * 400)),
          None, "first", 6,
-         "the revealed post needs 7524 characters; Discord allows 6000 across a message's embeds"),
+         "the revealed post needs 7562 characters; Discord allows 6000 across a message's embeds"),
     # Experiments.
     Case("experiment-script-missing", append("    experiment:\n      script: speedup.py\n"),
-         "experiment.script", "first", 22, "experiments/speedup.py does not exist",
+         "experiment.script", "first", 23, "experiments/speedup.py does not exist",
          scripts=("other.py",)),
     Case("experiment-script-outside-folder", append("    experiment:\n      script: ../evil.py\n"),
-         "experiment.script", "first", 22, "must be a Python file name such as speedup.py"),
+         "experiment.script", "first", 23, "must be a Python file name such as speedup.py"),
+    # Sources: a key no experiment checks names what backs it.
+    Case("no-experiment-and-no-sources", edit((SOURCES, "")), "sources", "first", 6,
+         "a problem without an experiment must name its sources"),
+    Case("sources-not-a-list", edit((SOURCES, "    sources: the docs\n")), "sources", "first",
+         18, "must be a list of 1 to 5 sources"),
+    Case("sources-empty", edit((SOURCES, "    sources: []\n")), "sources", "first", 18,
+         "must be a list of 1 to 5 sources"),
+    Case("six-sources", edit((SOURCES, "    sources: [" + ", ".join(["{title: t}"] * 6) + "]\n")),
+         "sources", "first", 18, "must be a list of 1 to 5 sources"),
+    Case("source-without-title", edit((SOURCES, "    sources: [{url: 'https://a.org'}]\n")),
+         "sources[0].title", "first", 18, "missing required key"),
+    Case("source-unknown-key", edit((SOURCES, "    sources: [{title: t, page: 3}]\n")),
+         "sources[0].page", "first", 18, "unknown key"),
+    Case("source-url-not-an-address",
+         edit((SOURCES, "    sources: [{title: t, url: 'docs.pytorch.org/x'}]\n")),
+         "sources[0].url", "first", 18, "must be one http(s) address"),
+    Case("source-url-with-a-space",
+         edit((SOURCES, "    sources: [{title: t, url: 'https://a.org/x y'}]\n")),
+         "sources[0].url", "first", 18, "without spaces or brackets"),
+    Case("source-section-too-long",
+         edit((SOURCES, "    sources: [{title: t, section: " + "s" * 201 + "}]\n")),
+         "sources[0].section", "first", 18, "is 201 characters"),
     # The file as a whole.
     Case("yaml-syntax-error", edit(("prompt: What is it?", "prompt: What: is it?")), None, None,
          10, "YAML syntax: mapping values are not allowed here"),
@@ -142,6 +169,28 @@ def test_malformed_pack_reports_the_precise_error(tmp_path, case: Case):
     assert error.file == str(file)
     assert (error.field, error.problem, error.line) == (case.field, case.problem, case.line)
     assert case.phrase in error.message
+
+
+def test_a_problem_with_an_experiment_needs_no_sources(tmp_path):
+    text = edit((SOURCES, "    experiment: {script: speedup.py}\n"))
+    pack = load_pack(write_pack(tmp_path / "demo", text, scripts=("speedup.py",)))
+    assert pack.problems[0].sources == ()
+
+
+def test_sources_load_and_show_at_the_reveal_as_links(tmp_path):
+    text = edit((SOURCES, "    sources:\n"
+                          "      - title: 'torch.nn.BatchNorm2d [docs]'\n"
+                          "        section: ' Shape '\n"
+                          "        url: https://docs.pytorch.org/docs/stable/nn.html\n"
+                          "      - title: A book\n"))
+    problem = load_pack(write_pack(tmp_path / "demo", text)).problems[0]
+    assert [(s.title, s.section, s.url) for s in problem.sources] == [
+        ("torch.nn.BatchNorm2d [docs]", "Shape", "https://docs.pytorch.org/docs/stable/nn.html"),
+        ("A book", None, None)]
+    assert reveal_body(problem).endswith(
+        "📚 **Read more**\n"
+        "- [torch.nn.BatchNorm2d (docs), Shape](<https://docs.pytorch.org/docs/stable/nn.html>)\n"
+        "- A book")
 
 
 def test_experiment_script_present_in_experiments_folder_loads(tmp_path):
@@ -204,7 +253,7 @@ def test_three_errors_in_one_file_are_reported_at_once(tmp_path):
     errors = load_errors(tmp_path / "demo", text)
 
     assert [(e.problem, e.field, e.line) for e in errors] == [
-        ("first", "kind", 7), ("first", "answer", 15), ("first", "time_limit", 21)]
+        ("first", "kind", 7), ("first", "answer", 15), ("first", "time_limit", 22)]
 
 
 def test_error_reads_path_line_problem_field_message(tmp_path):
@@ -234,7 +283,7 @@ def test_validation_error_message_lists_every_error(tmp_path):
 
 def test_duplicate_yaml_key_inside_a_problem_names_the_key_and_its_line(tmp_path):
     [error] = load_errors(tmp_path / "demo", append("    answer: C\n"))
-    assert (error.field, error.line, error.message) == ("answer", 21, "duplicate key")
+    assert (error.field, error.line, error.message) == ("answer", 22, "duplicate key")
 
 
 # Edge cases found in review: odd YAML must still give a located PackError, never a crash.
@@ -261,7 +310,7 @@ def test_unknown_yaml_tag_is_a_pack_error(tmp_path):
 
 def test_unhashable_yaml_key_is_a_pack_error(tmp_path):
     [error] = load_errors(tmp_path / "demo", append("? [a, b]\n: 1\n"))
-    assert error.line == 21
+    assert error.line == 22
 
 
 def test_problem_id_with_a_trailing_newline_is_rejected(tmp_path):

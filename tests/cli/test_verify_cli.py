@@ -1,10 +1,12 @@
-"""`tutorbot questions verify` exits 1 naming a problem whose key its run contradicts."""
+"""`questions verify`: a contradicted key fails and is named; --pack and --problem choose."""
 
 import shutil
 import subprocess
 import sys
 
 import yaml
+
+from tests.bank.builders import pack_text, problem_text, write_pack
 
 
 def one_problem_pack(repo_root, tmp_path, key: str):
@@ -22,9 +24,10 @@ def one_problem_pack(repo_root, tmp_path, key: str):
     return pack.parent
 
 
-def verify(repo_root, packs, cache):
+def verify(repo_root, packs, cache, *options: str):
     return subprocess.run(
-        [sys.executable, "-m", "bot", "questions", "verify", str(packs)], cwd=repo_root,
+        [sys.executable, "-m", "bot", "questions", "verify", str(packs), *options],
+        cwd=repo_root,
         capture_output=True, text=True, timeout=300,
         env={"PATH": "/usr/bin:/bin", "WORKER_CACHE_DIR": str(cache), "HOME": str(cache)})
 
@@ -42,3 +45,48 @@ def test_a_confirmed_key_passes(repo_root, tmp_path):
     result = verify(repo_root, packs, tmp_path / "cache")
     assert result.returncode == 0, result.stderr
     assert "All 1 answer keys confirmed" in result.stdout
+
+
+ANSWERS_B = 'def run(ctx):\n    return {"answer": "B", "metrics": {}}\n'
+
+
+def two_packs_with_fast_experiments(tmp_path):
+    """Packs `alpha` (problems a1, a2) and `beta` (b1), each problem's run deriving its key."""
+    packs = tmp_path / "packs"
+    for pack_id, problem_ids in (("alpha", ("a1", "a2")), ("beta", ("b1",))):
+        problems = "".join(problem_text(pid) + "    experiment: {script: b.py}\n"
+                           for pid in problem_ids)
+        text = pack_text(pack_id, problem_ids[0]).split("  - id:")[0] + problems
+        write_pack(packs / pack_id, text, scripts=("b.py",))
+        (packs / pack_id / "experiments" / "b.py").write_text(ANSWERS_B, encoding="utf-8")
+    return packs
+
+
+def verified(stdout: str) -> list[str]:
+    return [line.split(":")[0].removeprefix("✓ ") for line in stdout.splitlines()
+            if line.startswith("✓ ")]
+
+
+def test_pack_verifies_only_that_packs_problems(repo_root, tmp_path):
+    packs = two_packs_with_fast_experiments(tmp_path)
+    result = verify(repo_root, packs, tmp_path / "cache", "--pack", "alpha")
+    assert result.returncode == 0, result.stderr
+    assert verified(result.stdout) == ["a1", "a2"]
+
+
+def test_problem_verifies_only_that_problem(repo_root, tmp_path):
+    packs = two_packs_with_fast_experiments(tmp_path)
+    result = verify(repo_root, packs, tmp_path / "cache", "--problem", "b1")
+    assert result.returncode == 0, result.stderr
+    assert verified(result.stdout) == ["b1"]
+    assert "All 1 answer keys confirmed" in result.stdout
+
+
+def test_unknown_ids_are_named_and_nothing_runs(repo_root, tmp_path):
+    packs = two_packs_with_fast_experiments(tmp_path)
+    result = verify(repo_root, packs, tmp_path / "cache", "--pack", "gamma",
+                    "--problem", "zz", "--problem", "a1")
+    assert result.returncode == 2
+    assert "no pack 'gamma'" in result.stderr and "(its packs: alpha, beta)" in result.stderr
+    assert "no problem 'zz'" in result.stderr and "'a1'" not in result.stderr
+    assert "Running" not in result.stdout
