@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import os
 import re
 import sys
 from pathlib import Path
@@ -101,7 +102,20 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--problem", action="append", default=[], metavar="ID",
                         help="verify only this problem (repeatable; with --pack, both are "
                         "verified)")
+    verify.add_argument("--jobs", type=jobs_argument, default=default_jobs(), metavar="N",
+                        help="experiments run side by side, each with its share of the CPU "
+                        f"cores (default here: {default_jobs()})")
     return parser
+
+
+def default_jobs() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def jobs_argument(raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 16:
+        raise argparse.ArgumentTypeError("must be a whole number from 1 to 16")
+    return int(raw)
 
 
 def packs_refusal(args: argparse.Namespace, config: Config) -> str | None:
@@ -178,7 +192,7 @@ def run_questions(args: argparse.Namespace, config: Config) -> int:
     if args.questions_command == "verify":
         return questions.verify(args.path or config.questions_path, args.size,
                                 config.worker_cache_dir, config.worker_timeout_s,
-                                questions.Selection(args.pack, args.problem))
+                                questions.Selection(args.pack, args.problem), jobs=args.jobs)
     return questions.check(args.path or config.questions_path)
 
 

@@ -81,7 +81,7 @@ class Selection:
 
 
 def verify(path: Path, size: str, cache_dir: Path, timeout_s: float,
-           selection: Selection | None = None,
+           selection: Selection | None = None, jobs: int = 1,
            out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Runs the selected experiments and checks the answer each derives against the key.
 
@@ -105,9 +105,10 @@ def verify(path: Path, size: str, cache_dir: Path, timeout_s: float,
     items = [(p.id, p.experiment.path(bank.pack_of(p).directory), dict(p.experiment.params),
               p.answer) for p in problems if p.experiment is not None]
     untested = [p.id for p in problems if p.experiment is None]
-    print(f"Running {len(items)} experiments at size '{size}'…", file=out, flush=True)
+    lanes = f", {jobs} at a time" if jobs > 1 and len(items) > 1 else ""
+    print(f"Running {len(items)} experiments at size '{size}'{lanes}…", file=out, flush=True)
     outcomes = asyncio.run(run_all(items, size=size, on_result=lambda o: _show(o, out),
-                                   timeout_s=timeout_s, cache_dir=cache_dir))
+                                   timeout_s=timeout_s, cache_dir=cache_dir, jobs=jobs))
     if untested:
         print(f"No experiment (not verified): {', '.join(untested)}", file=out)
     failed = [o.problem_id for o in outcomes if not o.ok]

@@ -64,9 +64,12 @@ async def run_batch(
     memory_mb: int | None = 4096,
     cache_dir: Path | None = None,
     python: str = sys.executable,
+    threads: int | None = None,
 ) -> AsyncIterator[tuple[int, Outcome]]:
     """Yields (index into items, result or error) once for every item: scripts refused
-    before any child starts first, then the others in order, each as it finishes."""
+    before any child starts first, then the others in order, each as it finishes.
+
+    `threads` caps each child's torch CPU threads (None: the child's own default)."""
     if size not in SIZES:
         raise ValueError(f"size must be one of {SIZES}, got {size!r}")
     runnable: list[tuple[int, Path, dict[str, Any]]] = []
@@ -76,7 +79,7 @@ async def run_batch(
         except ExperimentRefused as exc:
             yield index, exc
     while runnable:
-        child = _Child(runnable, size, device, timeout_s, memory_mb, cache_dir, python)
+        child = _Child(runnable, size, device, timeout_s, memory_mb, cache_dir, python, threads)
         async for position, outcome in child.run():
             yield runnable[position][0], outcome
         runnable = runnable[child.settled:]
@@ -87,9 +90,10 @@ class _Child:
 
     def __init__(self, scripts: list[tuple[int, Path, dict[str, Any]]], size: str,
                  device: str | None, timeout_s: float, memory_mb: int | None,
-                 cache_dir: Path | None, python: str) -> None:
+                 cache_dir: Path | None, python: str, threads: int | None = None) -> None:
         self.scripts, self.timeout_s, self.memory_mb = scripts, timeout_s, memory_mb
         self.size, self.device, self.cache_dir, self.python = size, device, cache_dir, python
+        self.threads = threads
         self.settled = 0  # scripts reported so far; the next child starts after them
         self.events = _Events()
         self.timed_out = False
@@ -126,6 +130,7 @@ class _Child:
         job = _job(self.scripts[0][1], {}, self.size, self.device, write_fd, self.cache_dir)
         job["experiments"] = [{"script": str(script), "params": params}
                               for _, script, params in self.scripts]
+        job["threads"] = self.threads
         proc = await asyncio.create_subprocess_exec(
             self.python, "-m", "bot.worker.child", json.dumps(job),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,

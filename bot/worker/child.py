@@ -127,7 +127,7 @@ def run_job(job: dict[str, Any], events: TextIO) -> int:
     if "torch" in sys.modules:
         from bot.worker.lab.env import configure
 
-        configure(device)
+        configure(device, job.get("threads"))
     ctx = Context(params=dict(job.get("params") or {}), size=job.get("size", "cpu"),
                   device=device, seeds=list(job.get("seeds") or [0, 1, 2]),
                   cache_dir=Path(job["cache_dir"]), events=events)

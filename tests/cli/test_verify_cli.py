@@ -90,3 +90,18 @@ def test_unknown_ids_are_named_and_nothing_runs(repo_root, tmp_path):
     assert "no pack 'gamma'" in result.stderr and "(its packs: alpha, beta)" in result.stderr
     assert "no problem 'zz'" in result.stderr and "'a1'" not in result.stderr
     assert "Running" not in result.stdout
+
+
+def test_jobs_share_the_work_and_report_every_problem(repo_root, tmp_path):
+    packs = two_packs_with_fast_experiments(tmp_path)
+    result = verify(repo_root, packs, tmp_path / "cache", "--jobs", "2")
+    assert result.returncode == 0, result.stderr
+    assert "Running 3 experiments at size 'test', 2 at a time" in result.stdout
+    assert sorted(verified(result.stdout)) == ["a1", "a2", "b1"]
+
+
+def test_jobs_out_of_range_are_refused(repo_root, tmp_path):
+    packs = two_packs_with_fast_experiments(tmp_path)
+    result = verify(repo_root, packs, tmp_path / "cache", "--jobs", "0")
+    assert result.returncode == 2
+    assert "--jobs: must be a whole number from 1 to 16" in result.stderr

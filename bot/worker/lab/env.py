@@ -8,8 +8,10 @@ import random
 import torch
 
 
-def configure(device: str) -> None:
-    """Makes runs repeatable and sized to the machine before any tensor work."""
+def configure(device: str, threads: int | None = None) -> None:
+    """Makes runs repeatable and sized to the machine before any tensor work.
+
+    `threads` caps torch's CPU threads, for children that share the machine's cores."""
     # cuBLAS needs this set before its first use to be deterministic; the runner sets it too.
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.backends.cudnn.benchmark = False
@@ -17,7 +19,7 @@ def configure(device: str) -> None:
     if device == "cpu":
         # Small convolutions do not scale past a few threads; more only adds contention
         # with the bot process sharing the machine.
-        torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+        torch.set_num_threads(threads or max(1, min(4, os.cpu_count() or 1)))
 
 
 def seed_everything(seed: int) -> None:

@@ -12,7 +12,7 @@ from bot.worker.lab.nets import SmallCNN, backbone_params, freeze_backbone, head
 from bot.worker.lab.source import Pretrained, SourceRecipe, load_or_pretrain
 
 SMALL = SourceRecipe(width=16, steps=800)
-LARGE = SourceRecipe(width=32, steps=400)  # 4x the parameters; half the steps keeps CI quick
+LARGE = SourceRecipe(width=32, steps=800)  # 4x the parameters, the same pretraining steps
 
 
 def pretrained(ctx: Any, recipe: SourceRecipe = SMALL) -> Pretrained:
