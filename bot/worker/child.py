@@ -139,7 +139,11 @@ def run_job(job: dict[str, Any], events: TextIO) -> int:
 
 def run_batch(job: dict[str, Any], events: TextIO) -> int:
     """Runs each of job["experiments"] in turn; a failure is reported and the next one runs."""
-    resolve_device(job.get("device"))  # imports torch once, before the first clock starts
+    device = resolve_device(job.get("device"))  # imports torch once, before any clock starts
+    from bot.worker.lab.env import configure
+
+    # Its first call imports torch's compiler stack (seconds): not the first script's time.
+    configure(device, job.get("threads"))
     for index, experiment in enumerate(job["experiments"]):
         emit(events, {"type": "start", "index": index})
         try:
