@@ -13,6 +13,7 @@ from bot.worker.lab.source import Pretrained, SourceRecipe, load_or_pretrain
 
 SMALL = SourceRecipe(width=16, steps=800)
 LARGE = SourceRecipe(width=32, steps=800)  # 4x the parameters, the same pretraining steps
+RECIPES = (SMALL, LARGE)  # the stand-ins tutorbot ships checkpoints of
 
 
 def pretrained(ctx: Any, recipe: SourceRecipe = SMALL) -> Pretrained:

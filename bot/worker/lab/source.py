@@ -1,9 +1,11 @@
 """The stand-in for ImageNet pretraining: a small CNN trained on the generated source task.
 
-Used when torchvision's weights are not on disk (and always by the small-image experiments,
-which need a model that fits the generated tasks). The checkpoint is cached in the worker's
-cache folder under a key derived from its recipe, so it is made once and reused; fixed seeds
-make it the same on every machine of the same kind.
+The small-image experiments fine-tune it many times in seconds, which an ImageNet network
+cannot do on a CPU. A checkpoint is named by a key derived from its recipe. tutorbot ships the
+checkpoints of the recipes its experiments use (`checkpoints/`, made by
+`python -m bot.worker.lab.source`), so a first run need not spend minutes pretraining; a
+recipe without one is pretrained on first use and cached in the worker's cache folder. Fixed
+seeds make a checkpoint the same on every machine of the same kind.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from bot.worker.lab.nets import SmallCNN, new_head
 from bot.worker.lab.train import accuracy, train_steps
 
 log = logging.getLogger(__name__)
+SHIPPED_DIR = Path(__file__).resolve().parent / "checkpoints"
 RECIPE_VERSION = 1  # bump when data.py or the recipe changes meaningfully
 
 
@@ -50,6 +53,7 @@ class Pretrained:
     made_now: bool
     seconds: float
     recipe: SourceRecipe
+    shipped: bool = False
 
     def model(self, num_classes: int, device: str) -> SmallCNN:
         """A fresh copy with the pretrained backbone and a new random head."""
@@ -59,7 +63,8 @@ class Pretrained:
         return model.to(device)
 
     def describe(self) -> str:
-        how = f"made now in {self.seconds:.1f} s" if self.made_now else "loaded from the cache"
+        how = (f"made now in {self.seconds:.1f} s" if self.made_now
+               else "shipped with tutorbot" if self.shipped else "loaded from the cache")
         return (f"Pre-trained weights: a {self.recipe.width}-wide CNN pretrained on "
                 f"{self.recipe.images:,} images of a generated source task (10 other shape "
                 f"classes; {self.source_accuracy:.0%} accuracy there), {how}. "
@@ -79,11 +84,12 @@ Progress = Callable[[int, int], None]
 
 def load_or_pretrain(cache_dir: Path, recipe: SourceRecipe, device: str,
                      progress: Progress | None = None) -> Pretrained:
-    path = cache_dir / f"source-{recipe.key()}.pt"
-    if path.is_file():
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-        return Pretrained(saved["state"], float(saved["source_accuracy"]), False,
-                          float(saved["seconds"]), recipe)
+    path = cache_dir / checkpoint_name(recipe)
+    for found, shipped in ((path, False), (SHIPPED_DIR / checkpoint_name(recipe), True)):
+        if found.is_file():
+            saved = torch.load(found, map_location="cpu", weights_only=True)
+            return Pretrained(saved["state"], float(saved["source_accuracy"]), False,
+                              float(saved["seconds"]), recipe, shipped)
     started = time.perf_counter()
     state, acc = _pretrain(recipe, device, progress)
     seconds = time.perf_counter() - started
@@ -91,6 +97,10 @@ def load_or_pretrain(cache_dir: Path, recipe: SourceRecipe, device: str,
                             "recipe": asdict(recipe)})
     log.info("pretrained source model %s in %.1f s", recipe.key(), seconds)
     return Pretrained(state, acc, True, seconds, recipe)
+
+
+def checkpoint_name(recipe: SourceRecipe) -> str:
+    return f"source-{recipe.key()}.pt"
 
 
 def _pretrain(recipe: SourceRecipe, device: str,
@@ -114,3 +124,27 @@ def _save_atomically(path: Path, payload: dict) -> None:
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     torch.save(payload, tmp)
     os.replace(tmp, path)
+
+
+def make_shipped(recipes: list[SourceRecipe], folder: Path = SHIPPED_DIR) -> None:
+    """Pretrains each recipe on the CPU into `folder`, replacing what is there."""
+    from bot.worker.lab.env import configure
+
+    configure("cpu")
+    for stale in folder.glob("source-*.pt"):
+        stale.unlink()
+    for recipe in recipes:
+        started = time.perf_counter()
+        state, acc = _pretrain(recipe, "cpu", None)
+        seconds = time.perf_counter() - started
+        _save_atomically(folder / checkpoint_name(recipe),
+                         {"state": state, "source_accuracy": acc, "seconds": seconds,
+                          "recipe": asdict(recipe)})
+        print(f"{checkpoint_name(recipe)}: width {recipe.width}, {recipe.steps} steps, "
+              f"{acc:.1%} on the source task, {seconds:.0f} s")
+
+
+if __name__ == "__main__":
+    from bot.worker.lab.finetune import RECIPES
+
+    make_shipped(list(RECIPES))

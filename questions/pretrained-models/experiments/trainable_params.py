@@ -72,6 +72,14 @@ def replaced_before_freezing() -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+def decide(printed: list[int], choices: dict[str, str]) -> str:
+    """The choice whose text is what the snippet printed, the same in every seed."""
+    answer = next((k for k, v in choices.items() if str(v) == str(printed[0])), None)
+    if answer is None or len(set(printed)) != 1:
+        raise RuntimeError(f"printed {printed}, which matches no single choice")
+    return answer
+
+
 def run(ctx):
     choices = ctx.params.get("choices", CHOICES)
     weights = models.ResNet18_Weights.IMAGENET1K_V1
@@ -94,9 +102,7 @@ def run(ctx):
             f"other parameter (of {total:,} in ResNet18) was frozen before the head was "
             "replaced, and a new layer's parameters default to requires_grad=True.")
     ctx.log(f"Replacing fc *before* the freezing loop would print {replaced_before_freezing()}.")
-    answer = next((k for k, v in choices.items() if str(v) == str(count)), None)
-    if answer is None or len(set(counts)) != 1:
-        raise RuntimeError(f"printed {counts}, which matches no choice")
+    answer = decide(counts, choices)
     return {"answer": answer, "metrics": {
         "trainable_params": count, "fc_in_features": in_features, "total_params": total,
         "imagenet_weights": "on disk" if use else "not on disk (weights=None)",
