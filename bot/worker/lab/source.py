@@ -145,6 +145,6 @@ def make_shipped(recipes: list[SourceRecipe], folder: Path = SHIPPED_DIR) -> Non
 
 
 if __name__ == "__main__":
-    from bot.worker.lab.finetune import RECIPES
+    import importlib
 
-    make_shipped(list(RECIPES))
+    make_shipped(list(importlib.import_module("bot.worker.lab.finetune").RECIPES))
