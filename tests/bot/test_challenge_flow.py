@@ -103,7 +103,7 @@ async def test_the_answered_count_is_edited_a_few_seconds_later_not_per_click(en
 
 
 async def test_the_reveal_at_the_deadline_shows_key_spread_and_explanation(env, room):
-    post = await start(room)
+    post = await start(room, pack="pretrained-models")  # every problem there has an experiment
     key = await key_of(env, post)
     picks = [key, key, wrong(key)]
     for member, pick in zip(room.members, picks, strict=True):
