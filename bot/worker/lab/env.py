@@ -17,9 +17,9 @@ def configure(device: str, threads: int | None = None) -> None:
     torch.backends.cudnn.benchmark = False
     torch.use_deterministic_algorithms(True, warn_only=True)
     if device == "cpu":
-        # Small convolutions do not scale past a few threads; more only adds contention
-        # with the bot process sharing the machine.
-        torch.set_num_threads(threads or max(1, min(4, os.cpu_count() or 1)))
+        # One thread unless told otherwise: these networks are tiny, and on a busy 2-core
+        # machine a second thread made their steps 25-80x slower in the pack authors' runs.
+        torch.set_num_threads(threads or 1)
 
 
 def seed_everything(seed: int) -> None:
