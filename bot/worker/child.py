@@ -80,7 +80,9 @@ def resolve_device(requested: str | None) -> str:
 
 
 def load_script(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"experiment_{path.stem}", path)
+    # Named by pack and file: two packs may both have, say, zero_grad.py in one batch child.
+    pack = "".join(c if c.isalnum() else "_" for c in path.parent.parent.name)
+    spec = importlib.util.spec_from_file_location(f"experiment_{pack}_{path.stem}", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
@@ -139,11 +141,7 @@ def run_job(job: dict[str, Any], events: TextIO) -> int:
 
 def run_batch(job: dict[str, Any], events: TextIO) -> int:
     """Runs each of job["experiments"] in turn; a failure is reported and the next one runs."""
-    device = resolve_device(job.get("device"))  # imports torch once, before any clock starts
-    from bot.worker.lab.env import configure
-
-    # Its first call imports torch's compiler stack (seconds): not the first script's time.
-    configure(device, job.get("threads"))
+    resolve_device(job.get("device"))  # imports torch once, before the first clock starts
     for index, experiment in enumerate(job["experiments"]):
         emit(events, {"type": "start", "index": index})
         try:

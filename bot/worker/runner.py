@@ -235,6 +235,9 @@ def _child_env() -> dict[str, str]:
     env.setdefault("PYTHONHASHSEED", "0")
     env["MPLBACKEND"] = "Agg"
     env["PYTHONUNBUFFERED"] = "1"  # learner text up to a timeout is kept
+    # Idle OpenMP threads sleep instead of spinning: on a busy machine spinning threads made
+    # small training steps 20-25x slower in the pack authors' runs. Read when torch loads.
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     return env
 
 
