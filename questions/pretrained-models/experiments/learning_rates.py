@@ -20,7 +20,7 @@ from bot.worker.lab.train import Curve, accuracy, train_steps
 
 SIZES = {
     "test": {"train": 500, "val": 300, "steps": 60, "eval_every": 10},
-    "cpu": {"train": 500, "val": 800, "steps": 120, "eval_every": 10},
+    "cpu": {"train": 500, "val": 300, "steps": 60, "eval_every": 10},  # = test: 1 thread
     "full": {"train": 500, "val": 2000, "steps": 300, "eval_every": 10},
 }
 LOW, HIGH, VERY_HIGH = 1e-3, 1e-2, 3e-2

@@ -41,7 +41,7 @@ from bot.worker.lab.weights import on_disk
 
 SIZES = {
     "test": {"train": 500, "val": 300, "steps": 60, "image": 64, "batch": 2, "timed": 2},
-    "cpu": {"train": 500, "val": 1000, "steps": 150, "image": 96, "batch": 4, "timed": 3},
+    "cpu": {"train": 500, "val": 300, "steps": 60, "image": 64, "batch": 2, "timed": 2},
     "full": {"train": 500, "val": 2000, "steps": 300, "image": 224, "batch": 32, "timed": 10},
 }
 TOLERANCE = 0.02  # accuracy differences below 2 points are within seed-to-seed noise here

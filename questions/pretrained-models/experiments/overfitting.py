@@ -20,7 +20,7 @@ from bot.worker.lab.train import Curve, accuracy, shift_and_flip, train_steps
 
 SIZES = {
     "test": {"train": 96, "val": 500, "epochs": 12, "batch": 16},
-    "cpu": {"train": 96, "val": 800, "epochs": 12, "batch": 16},
+    "cpu": {"train": 96, "val": 500, "epochs": 12, "batch": 16},
     "full": {"train": 128, "val": 2000, "epochs": 20, "batch": 16},
 }
 BACKBONE_LR, HEAD_LR = 3e-3, 1e-2  # eager rates, as a learner chasing training accuracy would

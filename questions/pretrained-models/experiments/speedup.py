@@ -18,7 +18,7 @@ from bot.worker.lab.train import train_steps
 
 SIZES = {
     "test": {"train": 500, "val": 500, "steps": 150, "eval_every": 10},
-    "cpu": {"train": 500, "val": 800, "steps": 200, "eval_every": 10},
+    "cpu": {"train": 500, "val": 500, "steps": 150, "eval_every": 10},
     "full": {"train": 500, "val": 2000, "steps": 400, "eval_every": 10},
 }
 TARGET = 0.85
