@@ -120,7 +120,7 @@ class TutorBot(commands.Bot):
     async def setup_hook(self) -> None:
         self.bank = load_bank(self.config.questions_path)
         rules = CoreRules.for_bank(self.bank)
-        self.store = await Store.open(self.config.database_path, rules,
+        self.store = await Store.open(self.config.database, rules,
                                       self.config.database_synchronous)
         self.tutor = self.build_tutor(rules)
         self.add_dynamic_items(AnswerButton, HintButton, WhyButton, PageButton, *STUDY_BUTTONS)

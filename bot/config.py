@@ -87,6 +87,37 @@ def _guild(raw: str) -> int | None:
     return _snowflake(raw) if raw else None
 
 
+def _url(schemes: tuple[str, ...], example: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw and (len(raw) > PATH_LIMIT or not raw.isprintable()
+                    or not raw.startswith(tuple(f"{s}://" for s in schemes))):
+            raise Refused(f"a URL like {example}, or empty")
+        return raw
+    return parse
+
+
+_database_url = _url(("postgresql", "postgres"), "postgresql://user:password@host:5432/tutorbot")
+_redis_url = _url(("redis", "rediss", "unix"), "redis://localhost:6379/0")
+_count = _whole(1, 4096, "a whole number from 1 to 4096, or empty")
+
+
+def _shard_count(raw: str) -> int | None:
+    return _count(raw) if raw else None
+
+
+def _shard_ids(raw: str) -> tuple[int, ...] | None:
+    if not raw:
+        return None
+    if not re.fullmatch(r"[0-9]{1,4}( *, *[0-9]{1,4})*", raw):
+        raise Refused("shard numbers separated by commas, like 0,1, or empty")
+    ids = tuple(sorted({int(part) for part in raw.split(",")}))
+    return ids
+
+
+def _gpu_index(raw: str) -> int | None:
+    return _whole(0, 63, "a GPU index from 0 to 63, or empty")(raw) if raw else None
+
+
 def _choice(*allowed: str) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         for value in allowed:
@@ -124,6 +155,9 @@ SETTINGS: tuple[Setting, ...] = (
             "`tutorbot` runs the offline demo.", _token, secret=True),
     Setting("DATABASE_PATH", "tutorbot.db", "SQLite file holding challenges, answers and scores.",
             path_value),
+    Setting("DATABASE_URL", "", "A `postgresql://user:password@host:port/db` URL: the store "
+            "lives in PostgreSQL (what several bot processes share). Empty: the SQLite file at "
+            "DATABASE_PATH.", _database_url, secret=True),
     Setting("DATABASE_SYNCHRONOUS", "FULL", "SQLite `synchronous` level: FULL survives power "
             "loss; NORMAL is faster and survives a crash of the bot.",
             _choice("OFF", "NORMAL", "FULL", "EXTRA")),
@@ -149,6 +183,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SCHEDULE_GRACE_S", "900", "How late a scheduled run missed while the bot was down "
             "may still post once, in seconds: 0 to 86400.",
             _whole(0, 86400, "a whole number of seconds from 0 to 86400")),
+    Setting("EXPLAIN_BACKEND", "local", "Where explanation runs happen: local (child processes "
+            "of the bot) or queue (`tutorbot worker` processes, through Redis at REDIS_URL).",
+            _choice("local", "queue")),
+    Setting("REDIS_URL", "", "A `redis://host:port/db` URL: the explanation queue "
+            "(EXPLAIN_BACKEND=queue) and the REST budget that bot processes share. Empty: "
+            "neither.", _redis_url, secret=True),
+    Setting("SHARD_COUNT", "", "How many gateway shards the bot has in all, across every "
+            "process: 1 to 4096. Empty: one process runs every shard (discord.py picks the "
+            "count).", _shard_count),
+    Setting("SHARD_IDS", "", "The shards this process runs, comma-separated (`0,1`), each "
+            "below SHARD_COUNT. Empty: all of them.", _shard_ids),
+    Setting("WORKER_GPU", "", "`tutorbot worker`: the GPU index this worker owns (it sets "
+            "CUDA_VISIBLE_DEVICES for its runs). Empty: the CPU, or whatever is visible.",
+            _gpu_index),
     Setting("DEMO_PORT", "0", "Port of the demo's preview page on 127.0.0.1: 0 to 65535 (0: any "
             "free port).",
             _whole(0, 65535, "a port number from 0 to 65535 (0: any free port)")),
@@ -165,6 +213,7 @@ class Config:
     # One field per setting, in the same order; each default is the setting's, parsed.
     discord_token: str = _default("DISCORD_TOKEN")
     database_path: Path = _default("DATABASE_PATH")
+    database_url: str = _default("DATABASE_URL")
     database_synchronous: str = _default("DATABASE_SYNCHRONOUS")
     questions_path: Path = _default("QUESTIONS_PATH")
     log_level: str = _default("LOG_LEVEL")
@@ -175,7 +224,17 @@ class Config:
     worker_cache_dir: Path = _default("WORKER_CACHE_DIR")
     rest_rate: int = _default("REST_RATE")
     schedule_grace_s: int = _default("SCHEDULE_GRACE_S")
+    explain_backend: str = _default("EXPLAIN_BACKEND")
+    redis_url: str = _default("REDIS_URL")
+    shard_count: int | None = _default("SHARD_COUNT")
+    shard_ids: tuple[int, ...] | None = _default("SHARD_IDS")
+    worker_gpu: int | None = _default("WORKER_GPU")
     demo_port: int = _default("DEMO_PORT")
+
+    @property
+    def database(self) -> Path | str:
+        """Where the store lives: the PostgreSQL URL if set, else the SQLite file."""
+        return self.database_url or self.database_path
 
     @classmethod
     def from_env(cls, load_dotenv: bool = True) -> Config:
@@ -183,4 +242,18 @@ class Config:
             from dotenv import load_dotenv as _load
 
             _load(Path.cwd() / ".env", override=False)  # the working folder's, as documented
-        return cls(**{s.attribute: s.read(os.environ.get(s.name)) for s in SETTINGS})
+        config = cls(**{s.attribute: s.read(os.environ.get(s.name)) for s in SETTINGS})
+        config.check()
+        return config
+
+    def check(self) -> None:
+        """Rules between settings, each refused in one line naming them."""
+        if self.shard_ids is not None and self.shard_count is None:
+            raise ConfigError("SHARD_IDS needs SHARD_COUNT: set how many shards there are in all")
+        if self.shard_ids is not None and self.shard_count is not None:
+            beyond = [i for i in self.shard_ids if i >= self.shard_count]
+            if beyond:
+                raise ConfigError(f"SHARD_IDS must be below SHARD_COUNT ({self.shard_count}), "
+                                  f"got {', '.join(map(str, beyond))}")
+        if self.explain_backend == "queue" and not self.redis_url:
+            raise ConfigError("EXPLAIN_BACKEND=queue needs REDIS_URL: the queue lives in Redis")

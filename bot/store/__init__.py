@@ -1,5 +1,5 @@
-"""The store: SQLite through one connection on its own thread. All SQL of the project
-lives here."""
+"""The store: SQLite (the default) or PostgreSQL, through one connection on its own thread.
+All SQL of the project lives here."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Protocol
 
 from bot.store.answers import AnswerRecorder, AnswerRules, AttemptObserver
 from bot.store.challenges import ChallengeRepo
-from bot.store.db import Database
+from bot.store.db import Database, open_database
 from bot.store.explanations import ExplanationCache
 from bot.store.export import ExportRepo
 from bot.store.insight import ItemStatsRepo
@@ -50,8 +50,9 @@ class Store:
         self.attempt_observers.append(self.insight)
 
     @classmethod
-    async def open(cls, path: Path | str, rules: StoreRules, synchronous: str = "FULL") -> Store:
-        return cls(await Database.open(path, synchronous), rules)
+    async def open(cls, where: Path | str, rules: StoreRules, synchronous: str = "FULL") -> Store:
+        """A SQLite file's path, or a postgresql:// URL."""
+        return cls(await open_database(where, synchronous), rules)
 
     async def close(self) -> None:
         await self.answers.close()

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Sequence
 from typing import Protocol
 
 from bot.store.challenges import get_challenge, member_progress
-from bot.store.db import Database
+from bot.store.db import Conn, Database
 from bot.store.records import (
     AnswerResult,
     AttemptFact,
@@ -48,7 +47,7 @@ class AttemptObserver(Protocol):
     """Learns from every stored attempt, inside the transaction that stores it: what it
     writes commits or rolls back with the attempt."""
 
-    def on_attempt(self, conn: sqlite3.Connection, fact: AttemptFact) -> None: ...
+    def on_attempt(self, conn: Conn, fact: AttemptFact) -> None: ...
 
 
 class AnswerRecorder:
@@ -97,7 +96,7 @@ class AnswerRecorder:
             else:
                 future.set_result(outcome)
 
-    def _record_batch(self, conn: sqlite3.Connection,
+    def _record_batch(self, conn: Conn,
                       submissions: list[Submission]) -> list[AnswerResult | Exception]:
         outcomes: list[AnswerResult | Exception] = []
         for submission in submissions:
@@ -110,7 +109,7 @@ class AnswerRecorder:
             conn.execute("RELEASE answer")
         return outcomes
 
-    def _record_one(self, conn: sqlite3.Connection, sub: Submission) -> AnswerResult:
+    def _record_one(self, conn: Conn, sub: Submission) -> AnswerResult:
         challenge = get_challenge(conn, sub.challenge_id)
         replay = _replayed(conn, sub, challenge)
         if replay is not None:
@@ -135,7 +134,7 @@ class AnswerRecorder:
             badges = self._award_badges(conn, challenge, sub, verdict)
         return AnswerResult(challenge, verdict, total, streak, badges)
 
-    def _tell_observers(self, conn: sqlite3.Connection, challenge: Challenge, sub: Submission,
+    def _tell_observers(self, conn: Conn, challenge: Challenge, sub: Submission,
                         verdict: Verdict, hint_used: bool) -> None:
         if not self.observers:
             return
@@ -148,7 +147,7 @@ class AnswerRecorder:
         for observer in self.observers:
             observer.on_attempt(conn, fact)
 
-    def _update_member(self, conn: sqlite3.Connection, challenge: Challenge, sub: Submission,
+    def _update_member(self, conn: Conn, challenge: Challenge, sub: Submission,
                        verdict: Verdict, hint_used: bool) -> tuple[int, int]:
         row = conn.execute("SELECT streak FROM members WHERE guild_id = ? AND member_id = ?",
                            (challenge.guild_id, sub.member_id)).fetchone()
@@ -172,7 +171,7 @@ class AnswerRecorder:
                 (challenge.guild_id, sub.member_id, challenge.kind, int(verdict.correct)))
         return total, streak
 
-    def _add_points(self, conn: sqlite3.Connection, challenge: Challenge, sub: Submission,
+    def _add_points(self, conn: Conn, challenge: Challenge, sub: Submission,
                     points: int) -> None:
         """Adds the points to each leaderboard they count in: every period, all packs, this one."""
         if points <= 0:
@@ -186,33 +185,33 @@ class AnswerRecorder:
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, scope, period, member_id)"
             " DO UPDATE SET points = points + excluded.points", rows)
 
-    def _award_badges(self, conn: sqlite3.Connection, challenge: Challenge, sub: Submission,
+    def _award_badges(self, conn: Conn, challenge: Challenge, sub: Submission,
                       verdict: Verdict) -> tuple[str, ...]:
         snapshot = member_snapshot(conn, challenge.guild_id, sub.member_id, challenge.pack_id)
         earned = self.rules.new_badges(snapshot, challenge, verdict)
         conn.executemany(
-            "INSERT OR IGNORE INTO badges (guild_id, member_id, badge_id, awarded_at,"
-            " challenge_id) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO badges (guild_id, member_id, badge_id, awarded_at,"
+            " challenge_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [(challenge.guild_id, sub.member_id, b, sub.now, challenge.id) for b in earned])
         return tuple(earned)
 
 
-def _mark_solved(conn: sqlite3.Connection, challenge: Challenge, sub: Submission) -> None:
+def _mark_solved(conn: Conn, challenge: Challenge, sub: Submission) -> None:
     """Counts the problem solved by the member, once however often they solve it again."""
-    conn.execute("INSERT OR IGNORE INTO solved (guild_id, member_id, problem_id, pack_id,"
-                 " solved_at) VALUES (?, ?, ?, ?, ?)",
+    conn.execute("INSERT INTO solved (guild_id, member_id, problem_id, pack_id,"
+                 " solved_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                  (challenge.guild_id, sub.member_id, challenge.problem_id, challenge.pack_id,
                   sub.now))
 
 
-def _timezone_of(conn: sqlite3.Connection, guild_id: int) -> str:
+def _timezone_of(conn: Conn, guild_id: int) -> str:
     """The server's zone as it is now: today's and this week's keys are computed in it."""
     row = conn.execute("SELECT timezone FROM guild_settings WHERE guild_id = ?",
                        (guild_id,)).fetchone()
     return row[0] if row else "UTC"
 
 
-def _replayed(conn: sqlite3.Connection, sub: Submission,
+def _replayed(conn: Conn, sub: Submission,
               challenge: Challenge) -> AnswerResult | None:
     """A submission seen before gets its original verdict back and writes nothing."""
     row = conn.execute(
@@ -228,7 +227,7 @@ def _replayed(conn: sqlite3.Connection, sub: Submission,
     return AnswerResult(challenge, verdict, total, streak, replayed=True)
 
 
-def member_snapshot(conn: sqlite3.Connection, guild_id: int, member_id: int,
+def member_snapshot(conn: Conn, guild_id: int, member_id: int,
                     pack_id: str) -> MemberSnapshot:
     points, correct, first_try, streak = conn.execute(
         "SELECT points, correct, first_try, streak FROM members"

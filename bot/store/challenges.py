@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import fields
 
-from bot.store.db import Database
+from bot.store.db import Conn, Database
 from bot.store.records import Challenge, ChallengeMissing, MemberProgress, NewChallenge, Reveal
 from bot.store.rows import challenge_from_row
 
 # Only NewChallenge's own fields: a Challenge passed in would otherwise write its id too.
 NEW_FIELDS = tuple(f.name for f in fields(NewChallenge))
 INSERT_NEW = (f"INSERT INTO challenges ({', '.join(NEW_FIELDS)})"
-              f" VALUES ({', '.join('?' * len(NEW_FIELDS))})")
+              f" VALUES ({', '.join('?' * len(NEW_FIELDS))}) RETURNING id")
 
 
 class ChallengeRepo:
@@ -95,36 +94,37 @@ class ChallengeRepo:
         return await self.db.run(lambda c: _summary(c, challenge_id))
 
 
-def get_challenge(conn: sqlite3.Connection, challenge_id: int) -> Challenge:
+def get_challenge(conn: Conn, challenge_id: int) -> Challenge:
     row = conn.execute("SELECT * FROM challenges WHERE id = ?", (challenge_id,)).fetchone()
     if row is None:
         raise ChallengeMissing(challenge_id)
     return challenge_from_row(row)
 
 
-def _open(conn: sqlite3.Connection, new: NewChallenge, exclusive: bool) -> Challenge | int:
+def _open(conn: Conn, new: NewChallenge, exclusive: bool) -> Challenge | int:
     if exclusive:  # an overdue one is being revealed: it no longer holds the channel
         busy = conn.execute("SELECT id FROM challenges WHERE channel_id = ? AND closed_at IS NULL"
                             " AND deadline > ? ORDER BY deadline LIMIT 1",
                             (new.channel_id, new.opened_at)).fetchone()
         if busy is not None:
             return int(busy[0])
-    cursor = conn.execute(INSERT_NEW, tuple(getattr(new, name) for name in NEW_FIELDS))
-    return get_challenge(conn, int(cursor.lastrowid or 0))
+    row = conn.execute(INSERT_NEW, tuple(getattr(new, name) for name in NEW_FIELDS)).fetchone()
+    return get_challenge(conn, int(row[0]))
 
 
-def member_progress(conn: sqlite3.Connection, challenge_id: int, member_id: int) -> MemberProgress:
+def member_progress(conn: Conn, challenge_id: int, member_id: int) -> MemberProgress:
     used, solved = conn.execute(
-        "SELECT count(*), max(CASE WHEN correct THEN points END) FROM attempts"
+        "SELECT count(*), max(CASE WHEN correct = 1 THEN points END) FROM attempts"
         " WHERE challenge_id = ? AND member_id = ?", (challenge_id, member_id)).fetchone()
     hint = conn.execute("SELECT 1 FROM hints WHERE challenge_id = ? AND member_id = ?",
                         (challenge_id, member_id)).fetchone()
     return MemberProgress(used, solved, hint is not None)
 
 
-def _record_hint(conn: sqlite3.Connection, challenge_id: int, member_id: int, now: float) -> bool:
-    cursor = conn.execute("INSERT OR IGNORE INTO hints (challenge_id, member_id, revealed_at)"
-                          " VALUES (?, ?, ?)", (challenge_id, member_id, now))
+def _record_hint(conn: Conn, challenge_id: int, member_id: int, now: float) -> bool:
+    cursor = conn.execute("INSERT INTO hints (challenge_id, member_id, revealed_at)"
+                          " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                          (challenge_id, member_id, now))
     if cursor.rowcount != 1:
         return False
     guild = conn.execute("SELECT guild_id FROM challenges WHERE id = ?", (challenge_id,)).fetchone()
@@ -134,7 +134,7 @@ def _record_hint(conn: sqlite3.Connection, challenge_id: int, member_id: int, no
     return True
 
 
-def _summary(conn: sqlite3.Connection, challenge_id: int) -> Reveal:
+def _summary(conn: Conn, challenge_id: int) -> Reveal:
     challenge = get_challenge(conn, challenge_id)
     spread = dict.fromkeys(challenge.letters, 0)
     for choice, count in conn.execute(
@@ -144,7 +144,7 @@ def _summary(conn: sqlite3.Connection, challenge_id: int) -> Reveal:
     solvers = conn.execute("SELECT count(*) FROM attempts WHERE challenge_id = ? AND correct = 1",
                            (challenge_id,)).fetchone()[0]
     first = conn.execute("SELECT member_id, answered_at FROM attempts WHERE challenge_id = ?"
-                         " AND correct = 1 ORDER BY answered_at, rowid LIMIT 1",
+                         " AND correct = 1 ORDER BY answered_at, member_id LIMIT 1",
                          (challenge_id,)).fetchone()
     badges = tuple((m, b) for m, b in conn.execute(
         "SELECT member_id, badge_id FROM badges WHERE challenge_id = ? ORDER BY awarded_at",

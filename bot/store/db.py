@@ -1,4 +1,10 @@
-"""The one long-lived SQLite connection: its thread, pragmas, migrations, and transactions."""
+"""The database a store runs on: what every backend offers (Database, Conn), and the SQLite
+one: one long-lived connection, its thread, pragmas, migrations, and transactions.
+
+Repositories hand a whole unit of work, a plain function of one connection, to run() or
+transaction(); the function runs on the database's own thread, alone. The same functions run
+on PostgreSQL (bot/store/postgres.py), whose connection speaks the same small interface.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -18,12 +24,53 @@ Params = Sequence[Any] | Mapping[str, Any]
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
 CLOSED = "Cannot operate on a closed database."
+Row = Any  # sqlite3.Row or asyncpg.Record: both read by name, by position, and unpack
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """(number, name, sql) for every migration file, in order."""
+class Cursor(Protocol):
+    rowcount: int
+
+    def fetchone(self) -> Row | None: ...
+
+    def fetchall(self) -> list[Row]: ...
+
+    def __iter__(self) -> Any: ...
+
+
+class Conn(Protocol):
+    """What a unit of work may do with its connection: sqlite3's, or PostgreSQL's adapter.
+
+    SQL is written once, with `?` or `:name` placeholders, in the part of SQL both speak
+    (upserts with ON CONFLICT, RETURNING, FILTER); where the two differ, `dialect` says which
+    one runs."""
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    def execute(self, sql: str, params: Params = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, seq: Any, /) -> Any: ...
+
+
+class PgIntegrityError(Exception):
+    """A PostgreSQL constraint refused a write (sqlite3.IntegrityError on SQLite)."""
+
+
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, PgIntegrityError)
+
+
+def dialect(conn: Any) -> str:
+    """'sqlite' or 'postgres': for the few statements the two spell differently."""
+    return "sqlite" if isinstance(conn, sqlite3.Connection) else "postgres"
+
+
+def migrations(backend: str = "sqlite") -> list[tuple[int, str, str]]:
+    """(number, name, sql) for every migration file of a backend, in order."""
     found = []
-    for entry in resources.files("bot.store").joinpath("migrations").iterdir():
+    folder = resources.files("bot.store").joinpath("migrations")
+    if backend == "postgres":
+        folder = folder.joinpath("postgres")
+    for entry in folder.iterdir():
         match = MIGRATION_NAME.match(entry.name)
         if match:
             found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
@@ -35,6 +82,45 @@ def migrations() -> list[tuple[int, str, str]]:
 
 
 class Database:
+    """What repositories use, whatever the backend. SQLite's unless a URL says otherwise."""
+
+    dialect = "sqlite"
+    path: Path | str
+
+    @staticmethod
+    async def open(path: Path | str, synchronous: str = "FULL") -> Database:
+        return await SqliteDatabase.open(path, synchronous)
+
+    async def run(self, fn: Callable[[Any], T]) -> T:
+        raise NotImplementedError
+
+    async def transaction(self, fn: Callable[[Any], T]) -> T:
+        raise NotImplementedError
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        raise NotImplementedError
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        raise NotImplementedError
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+
+async def open_database(url_or_path: str | Path, synchronous: str = "FULL") -> Database:
+    """PostgreSQL for a postgresql:// URL, else the SQLite file at that path."""
+    text = str(url_or_path)
+    if text.startswith(("postgresql://", "postgres://")):
+        from bot.store.postgres import PostgresDatabase
+
+        return await PostgresDatabase.open(text)
+    return await SqliteDatabase.open(url_or_path, synchronous)
+
+
+class SqliteDatabase(Database):
     """Owns one connection and the one thread that ever touches it.
 
     Every call is queued to that thread and runs alone, in order, so a function handed to
@@ -50,8 +136,8 @@ class Database:
         self.path = path
         self._closed = False
 
-    @classmethod
-    async def open(cls, path: Path | str, synchronous: str = "FULL") -> Database:
+    @classmethod  # type: ignore[override]
+    async def open(cls, path: Path | str, synchronous: str = "FULL") -> SqliteDatabase:
         if synchronous.upper() not in SYNCHRONOUS_LEVELS:
             raise ValueError(f"synchronous must be one of {SYNCHRONOUS_LEVELS}")
         path = Path(path)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 
-from bot.store.db import Database
+from bot.store.db import Conn, Database
 
 
 @dataclass(frozen=True)
@@ -33,7 +32,7 @@ class ExplanationCache:
         await self.db.transaction(lambda c: _put(c, item))
 
 
-def _get(conn: sqlite3.Connection, cache_key: str) -> StoredExplanation | None:
+def _get(conn: Conn, cache_key: str) -> StoredExplanation | None:
     row = conn.execute("SELECT * FROM explanations WHERE cache_key = ?", (cache_key,)).fetchone()
     if row is None:
         return None
@@ -45,7 +44,7 @@ def _get(conn: sqlite3.Connection, cache_key: str) -> StoredExplanation | None:
                              row["duration_s"], row["created_at"], figures)
 
 
-def _put(conn: sqlite3.Connection, item: StoredExplanation) -> None:
+def _put(conn: Conn, item: StoredExplanation) -> None:
     conn.execute("DELETE FROM explanations WHERE cache_key = ?", (item.cache_key,))
     conn.execute(
         "INSERT INTO explanations (cache_key, problem_id, text, metrics_json, answer, device,"

@@ -17,13 +17,12 @@ practice may stay open for days.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from math import inf
 from typing import Any
 
-from bot.store.db import Database
+from bot.store.db import Conn, Database
 
 # The cells: time in ISO 8601 UTC, member id, display name, pack, problem, choice, right or
 # wrong, points, hint used, attempt number, mode. Pack and problem ids match the bank's
@@ -127,7 +126,7 @@ class ExportRepo:
         sql = _chunk_sql(RUN_ATTEMPTS, len(starts))
         params = _params(guild_id, since, after, limit, starts)
 
-        def read(conn: sqlite3.Connection) -> Chunk:
+        def read(conn: Conn) -> Chunk:
             conn.create_function("bank_pack", 1, lambda problem: packs.get(problem, ""),
                                  deterministic=True)
             return _chunk(conn, sql, params)
@@ -147,7 +146,7 @@ def _params(guild_id: int, since: float, after: Cursor, limit: int,
             "limit": limit, **{f"start{i}": start for i, start in enumerate(starts)}}
 
 
-def _chunk(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> Chunk:
+def _chunk(conn: Conn, sql: str, params: dict[str, Any]) -> Chunk:
     lines, read, _, k1, k2, k3, k4, *counts = conn.execute(sql, params).fetchone()
     more = Cursor((k1, k2, k3, k4)) if read == params["limit"] else None
     return Chunk(lines, tuple(counts), more)

@@ -9,12 +9,11 @@ size of the history. Definitions are in bot/core/insight.py.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.store.db import Database
+from bot.store.db import Conn, Database, Row
 from bot.store.records import AttemptFact
 
 # Timed and scored; practice and review (untimed, unlimited tries) would blur the figures.
@@ -81,7 +80,7 @@ def fact_params(fact: AttemptFact) -> dict[str, Any]:
             "elapsed": fact.elapsed}
 
 
-def record_attempts(conn: sqlite3.Connection, facts: Iterable[AttemptFact]) -> None:
+def record_attempts(conn: Conn, facts: Iterable[AttemptFact]) -> None:
     """Adds counted attempts, in the order given, to the tallies. Each statement runs over
     all of them in turn: the tables are independent, so that equals one attempt at a time."""
     params = [fact_params(f) for f in facts if f.mode in COUNTED_MODES]
@@ -99,7 +98,7 @@ class ItemStatsRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def on_attempt(self, conn: sqlite3.Connection, fact: AttemptFact) -> None:
+    def on_attempt(self, conn: Conn, fact: AttemptFact) -> None:
         record_attempts(conn, (fact,))
 
     async def tallies(self, guild_id: int, problem_ids: Sequence[str]) -> list[ItemTallies]:
@@ -108,7 +107,7 @@ class ItemStatsRepo:
         return await self.db.run(lambda c: read_tallies(c, guild_id, ids))
 
 
-def read_tallies(conn: sqlite3.Connection, guild_id: int,
+def read_tallies(conn: Conn, guild_id: int,
                  problem_ids: list[str]) -> list[ItemTallies]:
     if not problem_ids:
         return []
@@ -135,8 +134,8 @@ def _in_list(ids: list[str]) -> str:
     return ", ".join("?" * len(ids))
 
 
-def _member_sums(conn: sqlite3.Connection, guild_id: int,
-                 ids: list[str]) -> dict[str, sqlite3.Row]:
+def _member_sums(conn: Conn, guild_id: int,
+                 ids: list[str]) -> dict[str, Row]:
     """Per problem, the response counts and the correlation sums in one GROUP BY. A member's
     y = (C_m - c_mp) / (T_m - a_mp); members with no other responses have y NULL, are left
     out of n and the sums (sum() skips NULL)."""
@@ -155,7 +154,7 @@ def _member_sums(conn: sqlite3.Connection, guild_id: int,
     return {r["problem_id"]: r for r in rows}
 
 
-def _challenge_askings(conn: sqlite3.Connection, guild_id: int, ids: list[str]) -> dict[str, int]:
+def _challenge_askings(conn: Conn, guild_id: int, ids: list[str]) -> dict[str, int]:
     """Challenges of each problem that at least one member answered (badge-run steps are
     counted with the responses: each has one member)."""
     rows = conn.execute(
@@ -164,7 +163,7 @@ def _challenge_askings(conn: sqlite3.Connection, guild_id: int, ids: list[str]) 
     return {pid: n for pid, n in rows}
 
 
-def _picks(conn: sqlite3.Connection, guild_id: int,
+def _picks(conn: Conn, guild_id: int,
            ids: list[str]) -> dict[str, tuple[dict[str, int], int]]:
     """Per problem: first attempts per choice, and how many first attempts were right."""
     found: dict[str, tuple[dict[str, int], int]] = {}
@@ -178,7 +177,7 @@ def _picks(conn: sqlite3.Connection, guild_id: int,
     return found
 
 
-def _median_time(conn: sqlite3.Connection, guild_id: int, problem_id: str,
+def _median_time(conn: Conn, guild_id: int, problem_id: str,
                  right: int) -> float | None:
     """The median of the `right` stored times, read straight off the index."""
     if right <= 0:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-
-from bot.store.db import Database
+from bot.store.db import Conn, Database
 from bot.store.records import KindStats, Leaderboard, LeaderboardRow, Profile
 
 ALL_PACKS = "*"
@@ -21,7 +19,7 @@ class LeaderboardRepo:
             lambda c: _page(c, guild_id, period, scope, limit, offset, member_id))
 
 
-def _page(conn: sqlite3.Connection, guild_id: int, period: str, scope: str, limit: int,
+def _page(conn: Conn, guild_id: int, period: str, scope: str, limit: int,
           offset: int, member_id: int | None) -> Leaderboard:
     key = (guild_id, scope, period)
     top = conn.execute(
@@ -37,14 +35,14 @@ def _page(conn: sqlite3.Connection, guild_id: int, period: str, scope: str, limi
     return Leaderboard(period, scope, rows, total, me)
 
 
-def _rank(conn: sqlite3.Connection, key: tuple[int, str, str], points: int) -> int:
+def _rank(conn: Conn, key: tuple[int, str, str], points: int) -> int:
     """Competition ranking (1, 2, 2, 4): one more than the members strictly ahead."""
     ahead = conn.execute("SELECT count(*) FROM member_points WHERE guild_id = ? AND scope = ?"
                          " AND period = ? AND points > ?", (*key, points)).fetchone()[0]
     return ahead + 1
 
 
-def _member_row(conn: sqlite3.Connection, key: tuple[int, str, str],
+def _member_row(conn: Conn, key: tuple[int, str, str],
                 member_id: int) -> LeaderboardRow | None:
     row = conn.execute("SELECT points FROM member_points WHERE guild_id = ? AND scope = ?"
                        " AND period = ? AND member_id = ?", (*key, member_id)).fetchone()
@@ -61,7 +59,7 @@ class ProfileRepo:
         return await self.db.run(lambda c: _profile(c, guild_id, member_id))
 
 
-def _profile(conn: sqlite3.Connection, guild_id: int, member_id: int) -> Profile:
+def _profile(conn: Conn, guild_id: int, member_id: int) -> Profile:
     ids = (guild_id, member_id)
     row = conn.execute("SELECT * FROM members WHERE guild_id = ? AND member_id = ?",
                        ids).fetchone()

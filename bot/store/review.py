@@ -7,11 +7,10 @@ attempts make or review a card and compute its next due date. Nothing here knows
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.store.db import Database
+from bot.store.db import Conn, Database
 from bot.store.records import AttemptFact
 
 
@@ -59,7 +58,7 @@ class ReviewRepo:
         self.db = db
         self.rules = rules
 
-    def on_attempt(self, conn: sqlite3.Connection, fact: AttemptFact) -> None:
+    def on_attempt(self, conn: Conn, fact: AttemptFact) -> None:
         row = conn.execute(
             "SELECT card FROM review_cards WHERE guild_id = ? AND member_id = ?"
             " AND problem_id = ?", (fact.guild_id, fact.member_id, fact.problem_id)).fetchone()
@@ -92,7 +91,7 @@ class ReviewRepo:
         return ReviewSummary(due_now=row[0], next_due=row[1], cards=row[2])
 
 
-def _save(conn: sqlite3.Connection, fact: AttemptFact, update: CardUpdate) -> None:
+def _save(conn: Conn, fact: AttemptFact, update: CardUpdate) -> None:
     rated = int(update.rating is not None)
     conn.execute(
         "INSERT INTO review_cards (guild_id, member_id, problem_id, pack_id, card, due,"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import fields
 from typing import Any, get_type_hints
 
+from bot.store.db import Row
 from bot.store.records import Challenge, GuildSettings
 
 Columns = tuple[tuple[str, bool], ...]  # (field and column name, stored as 0/1 but a bool)
@@ -17,7 +17,7 @@ def columns(record: type[Any]) -> Columns:
     return tuple((f.name, hints[f.name] is bool) for f in fields(record) if f.init)
 
 
-def values(row: sqlite3.Row, wanted: Columns) -> dict[str, Any]:
+def values(row: Row, wanted: Columns) -> dict[str, Any]:
     # SQLite has no boolean type: a bool field comes back as 0 or 1.
     return {name: bool(row[name]) if flag else row[name] for name, flag in wanted}
 
@@ -26,9 +26,9 @@ CHALLENGE_COLUMNS = columns(Challenge)
 SETTINGS_COLUMNS = columns(GuildSettings)
 
 
-def challenge_from_row(row: sqlite3.Row) -> Challenge:
+def challenge_from_row(row: Row) -> Challenge:
     return Challenge(**values(row, CHALLENGE_COLUMNS))
 
 
-def settings_from_row(row: sqlite3.Row) -> GuildSettings:
+def settings_from_row(row: Row) -> GuildSettings:
     return GuildSettings(**values(row, SETTINGS_COLUMNS))

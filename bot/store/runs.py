@@ -3,12 +3,11 @@ transaction with the run's position, so a double click or a restart never counts
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from typing import Protocol
 
 from bot.store.answers import AttemptObserver
-from bot.store.db import Database
+from bot.store.db import INTEGRITY_ERRORS, Conn, Database, Row
 from bot.store.records import (
     AttemptFact,
     PracticeFigures,
@@ -40,7 +39,7 @@ COUNT = ("(CASE WHEN problem_ids = '' THEN 0"
          " ELSE length(problem_ids) - length(replace(problem_ids, ',', '')) + 1 END)")
 
 
-def run_from_row(row: sqlite3.Row) -> Run:
+def run_from_row(row: Row) -> Run:
     return Run(id=row["id"], guild_id=row["guild_id"], member_id=row["member_id"],
                mode=row["mode"], pack_id=row["pack_id"], kind=row["kind"],
                problem_ids=tuple(p for p in row["problem_ids"].split(",") if p),
@@ -48,7 +47,7 @@ def run_from_row(row: sqlite3.Row) -> Run:
                started_at=row["started_at"], ended_at=row["ended_at"], status=row["status"])
 
 
-def get_run(conn: sqlite3.Connection, run_id: int) -> Run:
+def get_run(conn: Conn, run_id: int) -> Run:
     row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
     if row is None:
         raise RunMissing(run_id)
@@ -64,14 +63,14 @@ class RunRepo:
                      kind: str | None, problem_ids: Sequence[str], now: float) -> Run | None:
         """A new run whose first problem is shown now; None if the member already has a
         badge run going (one at a time, whatever reaches the database)."""
-        def create(conn: sqlite3.Connection) -> Run | None:
+        def create(conn: Conn) -> Run | None:
             try:
                 row = conn.execute(
                     "INSERT INTO runs (guild_id, member_id, mode, pack_id, kind, problem_ids,"
                     " step_started_at, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                     (guild_id, member_id, mode, pack_id, kind, ",".join(problem_ids), now,
                      now)).fetchone()
-            except sqlite3.IntegrityError:
+            except INTEGRITY_ERRORS:
                 return None
             return run_from_row(row)
         return await self.db.transaction(create)
@@ -101,7 +100,7 @@ class RunRepo:
     async def show(self, run_id: int, now: float, append: str | None = None) -> Run:
         """Shows the current problem: its timer starts now unless it was shown before.
         `append` adds a problem first (practice draws one at a time)."""
-        def show(conn: sqlite3.Connection) -> Run:
+        def show(conn: Conn) -> Run:
             if append is not None:  # only while every problem so far is done: a second
                 # Next pressed at the same moment draws nothing more
                 conn.execute("UPDATE runs SET problem_ids = problem_ids ||"
@@ -116,7 +115,7 @@ class RunRepo:
     async def skip(self, run_id: int, position: int, now: float) -> Run:
         """Moves past a problem left unanswered: its time ran out while the member was
         away, or an upgrade removed it."""
-        def skip(conn: sqlite3.Connection) -> Run:
+        def skip(conn: Conn) -> Run:
             run = get_run(conn, run_id)
             return _advance(conn, run, now) if run.active and run.position == position else run
         return await self.db.transaction(skip)
@@ -124,7 +123,8 @@ class RunRepo:
     async def hint(self, run_id: int, position: int, now: float) -> bool:
         """Records the hint on this problem; True the first time."""
         return await self.db.execute(
-            "INSERT OR IGNORE INTO run_hints (run_id, position, revealed_at) VALUES (?, ?, ?)",
+            "INSERT INTO run_hints (run_id, position, revealed_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             (run_id, position, now)) == 1
 
     async def state(self, run_id: int, position: int) -> StepState:
@@ -137,7 +137,7 @@ class RunRepo:
         return await self.db.transaction(lambda c: self._answer(
             c, run_id, member_id, position, choice, now, submission_id, display_name, rules))
 
-    def _answer(self, conn: sqlite3.Connection, run_id: int, member_id: int, position: int,
+    def _answer(self, conn: Conn, run_id: int, member_id: int, position: int,
                 choice: str, now: float, submission_id: str, display_name: str | None,
                 rules: RunRules) -> StepOutcome:
         replay = _replayed(conn, run_id, submission_id)
@@ -209,7 +209,7 @@ class RunRepo:
                                badge_runs=len(runs), perfect_runs=perfect)
 
 
-def step_state(conn: sqlite3.Connection, run_id: int, position: int) -> StepState:
+def step_state(conn: Conn, run_id: int, position: int) -> StepState:
     used, solved = conn.execute(
         "SELECT count(*), coalesce(max(correct), 0) FROM run_attempts"
         " WHERE run_id = ? AND position = ?", (run_id, position)).fetchone()
@@ -218,7 +218,7 @@ def step_state(conn: sqlite3.Connection, run_id: int, position: int) -> StepStat
     return StepState(attempts_used=used, solved=bool(solved), hint_used=hinted)
 
 
-def _advance(conn: sqlite3.Connection, run: Run, now: float) -> Run:
+def _advance(conn: Conn, run: Run, now: float) -> Run:
     """On to the next problem, shown when the member asks for it; a badge run or review past
     its last problem is finished (a practice goes on while the member wants)."""
     position = run.position + 1
@@ -229,20 +229,20 @@ def _advance(conn: sqlite3.Connection, run: Run, now: float) -> Run:
     return get_run(conn, run.id)
 
 
-def _award(conn: sqlite3.Connection, run: Run, badge_id: str, now: float) -> bool:
+def _award(conn: Conn, run: Run, badge_id: str, now: float) -> bool:
     """True if the badge is new to the member (each is awarded once)."""
-    return conn.execute("INSERT OR IGNORE INTO badges (guild_id, member_id, badge_id,"
-                        " awarded_at) VALUES (?, ?, ?, ?)",
+    return conn.execute("INSERT INTO badges (guild_id, member_id, badge_id,"
+                        " awarded_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                         (run.guild_id, run.member_id, badge_id, now)).rowcount == 1
 
 
-def _all_right(conn: sqlite3.Connection, run: Run) -> bool:
+def _all_right(conn: Conn, run: Run) -> bool:
     right = conn.execute("SELECT count(DISTINCT position) FROM run_attempts WHERE run_id = ?"
                          " AND correct = 1", (run.id,)).fetchone()[0]
     return right == len(run.problem_ids)
 
 
-def _replayed(conn: sqlite3.Connection, run_id: int, submission_id: str) -> StepOutcome | None:
+def _replayed(conn: Conn, run_id: int, submission_id: str) -> StepOutcome | None:
     """A submission seen before gets its original verdict back and writes nothing."""
     row = conn.execute("SELECT problem_id, attempt_no, choice, correct, points, elapsed"
                        " FROM run_attempts WHERE submission_id = ? AND run_id = ?",

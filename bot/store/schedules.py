@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import fields
 
-from bot.store.db import Database
+from bot.store.db import Conn, Database, Row
 from bot.store.records import NewSchedule, Schedule, ScheduleLimitReached
 from bot.store.rows import columns, values
 
@@ -16,7 +15,7 @@ INSERT_NEW = (f"INSERT INTO schedules ({', '.join(NEW_FIELDS)})"
 SCHEDULE_COLUMNS = columns(Schedule)
 
 
-def schedule_from_row(row: sqlite3.Row) -> Schedule:
+def schedule_from_row(row: Row) -> Schedule:
     return Schedule(**values(row, SCHEDULE_COLUMNS))
 
 
@@ -78,7 +77,7 @@ class FireRecord:
     async def claim(self, job: str, slot: int, now: float) -> bool:
         """True for the one caller that claims this run; every later claim gets False."""
         return await self.db.execute(
-            "INSERT OR IGNORE INTO job_fires (job, slot, fired_at) VALUES (?, ?, ?)",
+            "INSERT INTO job_fires (job, slot, fired_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (job, slot, now)) == 1
 
     async def finish(self, job: str, slot: int, outcome: str) -> None:
@@ -116,7 +115,7 @@ class BadgeRoleRepo:
         return {badge: role for badge, role in rows}
 
 
-def _add(conn: sqlite3.Connection, new: NewSchedule, limit: int) -> Schedule:
+def _add(conn: Conn, new: NewSchedule, limit: int) -> Schedule:
     count = conn.execute("SELECT count(*) FROM schedules WHERE guild_id = ?",
                          (new.guild_id,)).fetchone()[0]
     if count >= limit:
@@ -125,6 +124,6 @@ def _add(conn: sqlite3.Connection, new: NewSchedule, limit: int) -> Schedule:
     return schedule_from_row(row)
 
 
-def _remove(conn: sqlite3.Connection, schedule_id: int) -> bool:
+def _remove(conn: Conn, schedule_id: int) -> bool:
     conn.execute("DELETE FROM job_fires WHERE job = ?", (f"schedule:{schedule_id}",))
     return conn.execute("DELETE FROM schedules WHERE id = ?", (schedule_id,)).rowcount == 1

@@ -50,5 +50,5 @@ class SettingsRepo:
             await self.db.execute("DELETE FROM disabled_packs WHERE guild_id = ? AND pack_id = ?",
                                   (guild_id, pack_id))
         else:
-            await self.db.execute("INSERT OR IGNORE INTO disabled_packs (guild_id, pack_id)"
-                                  " VALUES (?, ?)", (guild_id, pack_id))
+            await self.db.execute("INSERT INTO disabled_packs (guild_id, pack_id)"
+                                  " VALUES (?, ?) ON CONFLICT DO NOTHING", (guild_id, pack_id))

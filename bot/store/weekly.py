@@ -8,10 +8,9 @@ it, and a server's older history is never read.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 
-from bot.store.db import Database
+from bot.store.db import Conn, Database
 
 # Points per member in the window and in the one before it: members with an attempt in
 # either; `answered` counts attempts in the window itself.
@@ -85,7 +84,7 @@ class WeeklyRepo:
         return await self.db.run(lambda c: _activity(c, params))
 
 
-def _activity(conn: sqlite3.Connection, params: dict[str, float]) -> WeekActivity:
+def _activity(conn: Conn, params: dict[str, float]) -> WeekActivity:
     points: dict[int, int] = {}
     previous: dict[int, int] = {}
     for member, now, before, answered in conn.execute(POINTS, params):

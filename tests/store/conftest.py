@@ -20,9 +20,23 @@ def db_path(tmp_path):
     return tmp_path / "tutorbot.db"
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request):
+    """Every store test runs on both backends: the contract the repositories keep."""
+    return request.param
+
+
 @pytest.fixture
-async def store(bank, db_path):
-    store = await Store.open(db_path, CoreRules.for_bank(bank))
+def database(backend, db_path, request):
+    """Where the store lives: the SQLite file, or a fresh PostgreSQL database."""
+    if backend == "sqlite":
+        return db_path
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+async def store(bank, database):
+    store = await Store.open(database, CoreRules.for_bank(bank))
     yield store
     await store.close()
 

@@ -1,0 +1,30 @@
+import pytest
+
+from tests.services import (
+    POSTGRES_ENV,
+    REDIS_ENV,
+    drop_postgres_database,
+    fresh_postgres_database,
+    service_url,
+)
+
+
+@pytest.fixture
+async def postgres_url():
+    """A new empty PostgreSQL database for one test, dropped after it."""
+    server = service_url(POSTGRES_ENV, "PostgreSQL")
+    url = await fresh_postgres_database(server)
+    yield url
+    await drop_postgres_database(server, url)
+
+
+@pytest.fixture
+async def redis_url():
+    """A Redis database emptied before the test."""
+    import redis.asyncio as redis
+
+    url = service_url(REDIS_ENV, "Redis")
+    client = redis.from_url(url)
+    await client.flushdb()
+    await client.aclose()
+    return url

@@ -1,0 +1,56 @@
+"""Real PostgreSQL and Redis servers for the tests that need them.
+
+`.ci/run` starts both (see .ci/services) and exports their URLs; so can a developer
+(`source .ci/services && services_start`). Without them, those tests are skipped with the
+reason; with TUTORBOT_REQUIRE_SERVICES=1 (as in CI) they fail instead, so CI never passes
+by skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+POSTGRES_ENV = "TUTORBOT_TEST_POSTGRES_URL"
+REDIS_ENV = "TUTORBOT_TEST_REDIS_URL"
+HOW = "start them with `source .ci/services && services_start`"
+
+
+def service_url(variable: str, what: str) -> str:
+    url = os.environ.get(variable, "")
+    if url:
+        return url
+    message = f"needs a {what} server: {variable} is unset ({HOW})"
+    if os.environ.get("TUTORBOT_REQUIRE_SERVICES") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def database_url(server_url: str, name: str) -> str:
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+async def fresh_postgres_database(server_url: str) -> str:
+    """A new, empty database on the server; its URL."""
+    import asyncpg
+
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return database_url(server_url, name)
+
+
+async def drop_postgres_database(server_url: str, url: str) -> None:
+    import asyncpg
+
+    name = url.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
