@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 import discord
@@ -10,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bank import Bank, load_bank
+from bot.budget import SharedBudget
 from bot.config import Config
 from bot.core.export import ExportService
 from bot.core.insight import InsightService
@@ -22,8 +24,13 @@ from bot.core.service import ChallengeService
 from bot.core.settings import SettingsService
 from bot.core.study import StudyService
 from bot.core.weekly import WeeklyService
-from bot.pacing import PacedSender
+from bot.identify import IdentifyGate
+from bot.leader import Leadership
+from bot.pacing import MARGIN_S, WINDOW_S, PacedSender
+from bot.shards import OwnedChallenges, Ownership
 from bot.store import Store
+from bot.store.leader import LeaderLock, announce
+from bot.store.owned import OwnedChallengeRepo
 from bot.tasks import AnsweredCounter, DeadlineTimers
 from bot.ui.buttons import AnswerButton, ComponentError, HintButton
 from bot.ui.context import Tutor
@@ -42,6 +49,7 @@ log = logging.getLogger(__name__)
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
+SWEEP_S = 3.0  # how often a process arms reveals of challenges others opened in its servers
 EXTENSIONS = ("cogs.challenge", "cogs.stats", "cogs.admin", "cogs.explain", "cogs.schedule",
               "cogs.study", "cogs.insight", "cogs.export")
 
@@ -98,18 +106,25 @@ class TutorBot(commands.Bot):
 
     With `serve=False` (what `tutorbot sync` uses) it logs in with every command loaded but
     arms no timer, so nothing is revealed or edited while commands are registered.
+
+    Several processes may run the bot (ShardedTutorBot): each answers the servers of its own
+    shards and runs their reveal timers; one of them, the schedule leader, runs the study
+    rhythm for every server; their REST calls share one budget in Redis.
     """
 
     tutor: Tutor
     store: Store
     bank: Bank
+    leadership: Leadership
 
-    def __init__(self, config: Config, *, serve: bool = True) -> None:
+    def __init__(self, config: Config, *, serve: bool = True, **gateway: Any) -> None:
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(),
                          tree_cls=TutorTree, help_command=None,
-                         allowed_mentions=discord.AllowedMentions.none())
+                         allowed_mentions=discord.AllowedMentions.none(), **gateway)
         self.config = config
         self.serve = serve
+        self.ownership = Ownership.of(config.shard_count, config.shard_ids)
+        self.budget: SharedBudget | None = None
         self._released = False
 
     @staticmethod
@@ -122,20 +137,40 @@ class TutorBot(commands.Bot):
         rules = CoreRules.for_bank(self.bank)
         self.store = await Store.open(self.config.database, rules,
                                       self.config.database_synchronous)
+        if self.config.redis_url:  # several processes: one REST budget for them all
+            self.budget = SharedBudget.from_url(self.config.redis_url, self.config.rest_rate,
+                                                WINDOW_S + MARGIN_S)
         self.tutor = self.build_tutor(rules)
         self.add_dynamic_items(AnswerButton, HintButton, WhyButton, PageButton, *STUDY_BUTTONS)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        self.leadership = self.build_leadership()
+        log.info("running %s; REST budget %s", self.ownership.describe(),
+                 "shared in Redis" if self.budget else "of this process alone")
+        if self.ownership.partial and not self.config.database_url:
+            log.warning("other processes run the other shards, but without DATABASE_URL "
+                        "nothing tells them apart: each one runs every schedule")
         if self.serve:
             await self.tutor.poster.restore()
-            await self.tutor.rhythm.start()
+            if self.ownership.partial:  # the leader may open challenges in our servers
+                self.tutor.poster.sweep_every(SWEEP_S)
+            await self.leadership.start()
+
+    def build_leadership(self) -> Leadership:
+        """The rhythm runs where the leader lock is held: on PostgreSQL, one process of
+        several; on SQLite, the only one."""
+        rhythm = self.tutor.rhythm
+        lock = (LeaderLock(self.config.database_url, listener=rhythm.changed_elsewhere)
+                if self.config.database_url else None)
+        return Leadership(lock, lead=rhythm.start, follow=rhythm.stop)
 
     def build_tutor(self, rules: CoreRules) -> Tutor:
         challenges = ChallengeService(self.store, self.bank, rules)
         settings = SettingsService(self.store)
-        pacer = PacedSender(self.config.rest_rate)
+        pacer = PacedSender(self.config.rest_rate, budget=self.budget)
+        owned = OwnedChallenges(OwnedChallengeRepo(self.store.db), self.ownership)
         poster = ChallengePoster(challenges, settings, self.now, DeadlineTimers(self.now),
-                                 AnsweredCounter(), self.channel_for, pacer,
+                                 AnsweredCounter(), self.channel_for, pacer, owned,
                                  reveal_extras=[why_buttons(self.bank)])
         explainer = Explainer.from_config(self.config, self.store.explanations, self.bank,
                                           self.now)
@@ -146,7 +181,9 @@ class TutorBot(commands.Bot):
                         poster=poster, pacer=pacer, clock=self.now, guild=self.get_guild,
                         ready=self.wait_until_ready,
                         weekly_post=weekly_post(weekly, self.bank, challenges.catalogue),
-                        grace_s=self.config.schedule_grace_s)
+                        grace_s=self.config.schedule_grace_s, owns=self.ownership.owns,
+                        announce=(partial(announce, self.store.db)
+                                  if self.config.database_url else None))
         return Tutor(bank=self.bank, challenges=challenges, settings=settings,
                      progress=ProgressService(self.store, self.now), poster=poster,
                      explainer=explainer, pacer=pacer, schedules=schedules, rhythm=rhythm,
@@ -182,12 +219,16 @@ class TutorBot(commands.Bot):
         self._released = True
         for name in list(self.extensions):
             await self.unload_extension(name)
+        if hasattr(self, "leadership"):
+            await self.leadership.close()
         if hasattr(self, "tutor"):
             await self.tutor.rhythm.close()
             await self.tutor.poster.close()
             await self.tutor.explainer.close()
             await self.tutor.role_granter.close()
             await self.tutor.pacer.close()
+        if self.budget is not None:
+            await self.budget.close()
         if hasattr(self, "store"):
             await self.store.close()
 
@@ -196,9 +237,34 @@ class TutorBot(commands.Bot):
         await self.release()
 
 
+class ShardedTutorBot(TutorBot, commands.AutoShardedBot):
+    """The bot on a block of shards, one gateway connection each: SHARD_COUNT in all,
+    SHARD_IDS in this process (every one if unset). With REDIS_URL, processes take turns
+    to IDENTIFY, as Discord asks of all of a bot's connections together."""
+
+    def __init__(self, config: Config, *, serve: bool = True) -> None:
+        ids = list(config.shard_ids) if config.shard_ids is not None else None
+        super().__init__(config, serve=serve, shard_count=config.shard_count, shard_ids=ids)
+        self.identify_gate = IdentifyGate.from_url(config.redis_url) if config.redis_url else None
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        if self.identify_gate is None or not await self.identify_gate.wait_turn():
+            await super().before_identify_hook(shard_id, initial=initial)
+
+    async def release(self) -> None:
+        await super().release()
+        if self.identify_gate is not None:
+            gate, self.identify_gate = self.identify_gate, None
+            await gate.close()
+
+
 def create_bot(config: Config | None = None, *, serve: bool = True) -> TutorBot:
-    """A fresh, unstarted bot configured from the environment."""
-    return TutorBot(config or Config.from_env(), serve=serve)
+    """A fresh, unstarted bot configured from the environment: sharded when SHARD_COUNT is
+    set; otherwise one gateway connection, as a bot in under 2,500 servers needs."""
+    config = config or Config.from_env()
+    if config.shard_count is not None:
+        return ShardedTutorBot(config, serve=serve)
+    return TutorBot(config, serve=serve)
 
 
-__all__ = ["ComponentError", "TutorBot", "create_bot"]
+__all__ = ["ComponentError", "ShardedTutorBot", "TutorBot", "create_bot"]

@@ -190,8 +190,8 @@ SETTINGS: tuple[Setting, ...] = (
             "(EXPLAIN_BACKEND=queue) and the REST budget that bot processes share. Empty: "
             "neither.", _redis_url, secret=True),
     Setting("SHARD_COUNT", "", "How many gateway shards the bot has in all, across every "
-            "process: 1 to 4096. Empty: one process runs every shard (discord.py picks the "
-            "count).", _shard_count),
+            "process: 1 to 4096. Empty: one gateway connection, without sharding (Discord "
+            "requires shards from 2,500 servers).", _shard_count),
     Setting("SHARD_IDS", "", "The shards this process runs, comma-separated (`0,1`), each "
             "below SHARD_COUNT. Empty: all of them.", _shard_ids),
     Setting("WORKER_GPU", "", "`tutorbot worker`: the GPU index this worker owns (it sets "
@@ -255,5 +255,10 @@ class Config:
             if beyond:
                 raise ConfigError(f"SHARD_IDS must be below SHARD_COUNT ({self.shard_count}), "
                                   f"got {', '.join(map(str, beyond))}")
+        if (self.shard_ids is not None and self.shard_count is not None
+                and set(self.shard_ids) != set(range(self.shard_count))
+                and not self.database_url):
+            raise ConfigError("SHARD_IDS naming some of the shards means several bot processes: "
+                              "they need one shared database, set DATABASE_URL (PostgreSQL)")
         if self.explain_backend == "queue" and not self.redis_url:
             raise ConfigError("EXPLAIN_BACKEND=queue needs REDIS_URL: the queue lives in Redis")

@@ -5,6 +5,10 @@ count and never come here; everything else the bot starts by itself does, so a s
 09:00 schedules in a thousand servers is spread out instead of hitting the limit. Calls a
 member is waiting for (their /challenge post, a reveal at its deadline, a badge role) take
 the urgent lane and go before scheduled posts.
+
+Discord counts the 50 across every process of the bot. With several processes (REDIS_URL
+set) each one's turns also come from a budget they share in Redis (bot/budget.py); the
+urgent lane still goes first within each process.
 """
 
 from __future__ import annotations
@@ -14,7 +18,10 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from bot.budget import SharedBudget
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,11 +41,12 @@ class Reservation:
     request starts (`run`) or the holder lets it go (`release`), so that a caller who resumes
     late, or does some work first, never starts more than the rate in any window."""
 
-    __slots__ = ("sender", "spent")
+    __slots__ = ("sender", "spent", "token")
 
-    def __init__(self, sender: PacedSender) -> None:
+    def __init__(self, sender: PacedSender, token: str | None = None) -> None:
         self.sender = sender
         self.spent = False
+        self.token = token  # its place in the shared budget, if there is one
 
     async def run(self, call: Callable[[], Awaitable[T]]) -> T:
         """Starts call() now; its result or error is the caller's."""
@@ -51,12 +59,14 @@ class Reservation:
             raise RuntimeError("a reservation starts one request")
         self.spent = True
         self.sender._start_reserved()
+        self.sender._shared(self.token, started=True)
 
     def release(self) -> None:
         """Gives the turn back unused; harmless after the request started."""
         if not self.spent:
             self.spent = True
             self.sender._give_back()
+            self.sender._shared(self.token, started=False)
 
 
 class PacedSender:
@@ -65,19 +75,20 @@ class PacedSender:
     A sliding window over the start times of recent calls, plus the turns granted whose
     requests have not started yet: a turn is granted only while those together are fewer
     than `rate`, and its start time is taken when its request starts. It counts in real time
-    (what Discord counts in), never in the bot's clock, which tests move.
+    (what Discord counts in), never in the bot's clock, which tests move. With a shared
+    `budget`, a turn also needs a place in it, which the budget counts the same way.
     """
 
     def __init__(self, rate: int = DEFAULT_RATE, window: float = WINDOW_S,
                  clock: Callable[[], float] = time.perf_counter,
-                 margin: float = MARGIN_S) -> None:
+                 margin: float = MARGIN_S, budget: SharedBudget | None = None) -> None:
         if rate < 1:
             raise ValueError("rate must be at least 1")
-        self.rate, self.clock = rate, clock
+        self.rate, self.clock, self.budget = rate, clock, budget
         self.window = window + margin  # how long a start counts
         self.started: deque[float] = deque()  # start times within the window
         self.reserved = 0  # turns granted whose requests have not started
-        self.lanes: tuple[deque[asyncio.Future[None]], ...] = (deque(), deque())
+        self.lanes: tuple[deque[asyncio.Future[str | None]], ...] = (deque(), deque())
         self._dispatcher: asyncio.Task[None] | None = None
         self.sent = 0
 
@@ -93,21 +104,22 @@ class PacedSender:
     async def reserve(self, *, urgent: bool = False) -> Reservation:
         """Waits for a turn; the caller starts its request with the reservation, or
         releases it."""
-        if self._free_now() and not any(self.lanes):
+        if self.budget is None and self._free_now() and not any(self.lanes):
             self.reserved += 1
             return Reservation(self)
-        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        turn: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self.lanes[0 if urgent else 1].append(turn)
         if self._dispatcher is None or self._dispatcher.done():
             self._dispatcher = asyncio.get_running_loop().create_task(
                 self._dispatch(), name="paced-sender")
         try:
-            await turn
+            token = await turn
         except asyncio.CancelledError:
             if turn.done() and not turn.cancelled():  # granted, and its caller gave up
                 self._give_back()
+                self._shared(turn.result(), started=False)
             raise
-        return Reservation(self)
+        return Reservation(self, token)
 
     @property
     def waiting(self) -> int:
@@ -127,17 +139,36 @@ class PacedSender:
     def _give_back(self) -> None:
         self.reserved -= 1
 
+    def _shared(self, token: str | None, *, started: bool) -> None:
+        """Tells the shared budget that a turn's request started, or that it is unused."""
+        if self.budget is None or token is None:
+            return
+        if started:
+            self.budget.started(token)
+        else:
+            self.budget.given_back(token)
+
     async def _dispatch(self) -> None:
-        """Grants turns while anyone waits; lives only while there is a queue."""
-        while any(self.lanes):
-            if not self._free_now():
-                await self._until_something_frees()
-                continue
-            turn = (self.lanes[0] or self.lanes[1]).popleft()
-            if turn.done():  # its caller gave up waiting
-                continue
-            self.reserved += 1
-            turn.set_result(None)
+        """Grants turns while anyone waits; lives only while there is a queue. With a shared
+        budget, a place in it is taken first, then handed to the first live turn."""
+        token: str | None = None
+        shared = False  # a place in the shared budget, not yet handed on
+        try:
+            while any(self.lanes):
+                if not self._free_now():
+                    await self._until_something_frees()
+                    continue
+                if self.budget is not None and not shared:
+                    token, shared = await self.budget.take(), True
+                    continue  # the lanes may have changed while it waited
+                turn = (self.lanes[0] or self.lanes[1]).popleft()
+                if turn.done():  # its caller gave up waiting
+                    continue
+                self.reserved += 1
+                turn.set_result(token)
+                token, shared = None, False
+        finally:
+            self._shared(token, started=False)  # a place nobody is left to use
 
     async def _until_something_frees(self) -> None:
         """Until the oldest start leaves the window; while the window holds reservations

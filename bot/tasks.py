@@ -1,4 +1,5 @@
-"""Background work the bot owns: deadline timers and the batched "N answered" edits.
+"""Background work the bot owns: deadline timers, the batched "N answered" edits, and
+periodic rounds.
 
 Each owner starts its tasks, cancels them on close, and logs their failures.
 """
@@ -51,7 +52,21 @@ class TaskGroup:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-Action = Callable[[], Awaitable[None]]
+Action = Callable[[], Awaitable[object]]
+
+
+async def every(interval: float, action: Action) -> None:
+    """Runs action() every `interval` seconds until cancelled; a failed round is logged and
+    the next one runs as usual (a database hiccup must not end a sweep for good)."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await action()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("periodic %s failed; trying again in %.0f s",
+                          getattr(action, "__qualname__", action), interval)
 
 
 class DeadlineTimers:

@@ -11,9 +11,18 @@ from tests.services import (
 
 @pytest.fixture
 async def postgres_url():
-    """A new empty PostgreSQL database for one test, dropped after it."""
+    """A new PostgreSQL database at the latest schema for one test, dropped after it."""
     server = service_url(POSTGRES_ENV, "PostgreSQL")
     url = await fresh_postgres_database(server)
+    yield url
+    await drop_postgres_database(server, url)
+
+
+@pytest.fixture
+async def empty_postgres_url():
+    """A new PostgreSQL database with no schema at all (migration tests)."""
+    server = service_url(POSTGRES_ENV, "PostgreSQL")
+    url = await fresh_postgres_database(server, migrated=False)
     yield url
     await drop_postgres_database(server, url)
 

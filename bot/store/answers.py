@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bot.store.challenges import get_challenge, member_progress
-from bot.store.db import Conn, Database
+from bot.store.db import LARGER, Conn, Database
 from bot.store.records import (
     AnswerResult,
     AttemptFact,
@@ -156,10 +156,13 @@ class AnswerRecorder:
         total = conn.execute(
             "INSERT INTO members (guild_id, member_id, points, answered, correct, first_try,"
             " attempts, streak, best_streak, last_answer_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)"
-            " ON CONFLICT (guild_id, member_id) DO UPDATE SET points = points + excluded.points,"
-            " answered = answered + excluded.answered, correct = correct + excluded.correct,"
-            " first_try = first_try + excluded.first_try, attempts = attempts + 1,"
-            " streak = excluded.streak, best_streak = max(best_streak, excluded.streak),"
+            " ON CONFLICT (guild_id, member_id) DO UPDATE SET"
+            " points = members.points + excluded.points,"
+            " answered = members.answered + excluded.answered,"
+            " correct = members.correct + excluded.correct,"
+            " first_try = members.first_try + excluded.first_try,"
+            " attempts = members.attempts + 1, streak = excluded.streak,"
+            " best_streak = " + LARGER.format("members.best_streak", "excluded.streak") + ","
             " last_answer_at = excluded.last_answer_at RETURNING points",
             (challenge.guild_id, sub.member_id, verdict.points, int(verdict.final),
              int(verdict.correct), int(first_try), streak, streak, sub.now)).fetchone()[0]
@@ -167,7 +170,8 @@ class AnswerRecorder:
             conn.execute(
                 "INSERT INTO member_kinds (guild_id, member_id, kind, answered, correct)"
                 " VALUES (?, ?, ?, 1, ?) ON CONFLICT (guild_id, member_id, kind) DO UPDATE SET"
-                " answered = answered + 1, correct = correct + excluded.correct",
+                " answered = member_kinds.answered + 1,"
+                " correct = member_kinds.correct + excluded.correct",
                 (challenge.guild_id, sub.member_id, challenge.kind, int(verdict.correct)))
         return total, streak
 
@@ -183,7 +187,7 @@ class AnswerRecorder:
         conn.executemany(
             "INSERT INTO member_points (guild_id, scope, period, member_id, points)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, scope, period, member_id)"
-            " DO UPDATE SET points = points + excluded.points", rows)
+            " DO UPDATE SET points = member_points.points + excluded.points", rows)
 
     def _award_badges(self, conn: Conn, challenge: Challenge, sub: Submission,
                       verdict: Verdict) -> tuple[str, ...]:

@@ -129,7 +129,7 @@ def _record_hint(conn: Conn, challenge_id: int, member_id: int, now: float) -> b
         return False
     guild = conn.execute("SELECT guild_id FROM challenges WHERE id = ?", (challenge_id,)).fetchone()
     conn.execute("INSERT INTO members (guild_id, member_id, hints) VALUES (?, ?, 1)"
-                 " ON CONFLICT (guild_id, member_id) DO UPDATE SET hints = hints + 1",
+                 " ON CONFLICT (guild_id, member_id) DO UPDATE SET hints = members.hints + 1",
                  (guild[0], member_id))
     return True
 

@@ -42,7 +42,10 @@ class Conn(Protocol):
 
     SQL is written once, with `?` or `:name` placeholders, in the part of SQL both speak
     (upserts with ON CONFLICT, RETURNING, FILTER); where the two differ, `dialect` says which
-    one runs."""
+    one runs. What both accept: an upsert names its conflict target, and its SET names the
+    existing row by its table (`points = members.points + excluded.points`; PostgreSQL finds
+    a bare `points` ambiguous); a subquery in FROM has an alias; a truth value is a
+    comparison (`correct = 1`), never an integer; the larger of two values is LARGER."""
 
     @property
     def in_transaction(self) -> bool: ...
@@ -50,6 +53,10 @@ class Conn(Protocol):
     def execute(self, sql: str, params: Params = ..., /) -> Any: ...
 
     def executemany(self, sql: str, seq: Any, /) -> Any: ...
+
+
+# The larger of two non-NULL values: SQLite's two-argument max() is PostgreSQL's greatest().
+LARGER = "CASE WHEN {0} > {1} THEN {0} ELSE {1} END"
 
 
 class PgIntegrityError(Exception):
@@ -136,7 +143,7 @@ class SqliteDatabase(Database):
         self.path = path
         self._closed = False
 
-    @classmethod  # type: ignore[override]
+    @classmethod
     async def open(cls, path: Path | str, synchronous: str = "FULL") -> SqliteDatabase:
         if synchronous.upper() not in SYNCHRONOUS_LEVELS:
             raise ValueError(f"synchronous must be one of {SYNCHRONOUS_LEVELS}")

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.store.db import Conn, Database, Row
+from bot.store.db import LARGER, Conn, Database, Row
 from bot.store.records import AttemptFact
 
 # Timed and scored; practice and review (untimed, unlimited tries) would blur the figures.
@@ -21,26 +21,30 @@ COUNTED_MODES = frozenset({"challenge", "badge_run"})
 
 # A fact with attempt_no 1 opens a response. A hint counts once per response: hint_open
 # remembers that the member's latest response on this problem is already counted.
-# (In an upsert's SET, bare columns are the row's values before the update.)
+# (In an upsert's SET, the table's name is the row as it was before the update.)
 _MEMBER_UPSERT = (
     "INSERT INTO item_members (guild_id, problem_id, member_id, responses, badge_responses,"
     " correct, hinted, hint_open)"
     " VALUES (:guild, :problem, :member, :new, :new_badge, :correct, :hint, :hint)"
-    " ON CONFLICT DO UPDATE SET responses = responses + excluded.responses,"
-    " badge_responses = badge_responses + excluded.badge_responses,"
-    " correct = correct + excluded.correct,"
-    " hinted = hinted + (excluded.hint_open AND (excluded.responses OR NOT hint_open)),"
-    " hint_open = CASE WHEN excluded.responses THEN excluded.hint_open"
-    " ELSE max(hint_open, excluded.hint_open) END")
+    " ON CONFLICT (guild_id, problem_id, member_id) DO UPDATE SET"
+    " responses = item_members.responses + excluded.responses,"
+    " badge_responses = item_members.badge_responses + excluded.badge_responses,"
+    " correct = item_members.correct + excluded.correct,"
+    " hinted = item_members.hinted + CASE WHEN excluded.hint_open <> 0"
+    " AND (excluded.responses <> 0 OR item_members.hint_open = 0) THEN 1 ELSE 0 END,"
+    " hint_open = CASE WHEN excluded.responses <> 0 THEN excluded.hint_open ELSE "
+    + LARGER.format("item_members.hint_open", "excluded.hint_open") + " END")
 _TOTALS_UPSERT = (
     "INSERT INTO item_member_totals (guild_id, member_id, responses, correct)"
     " VALUES (:guild, :member, :new, :correct)"
-    " ON CONFLICT DO UPDATE SET responses = responses + excluded.responses,"
-    " correct = correct + excluded.correct")
+    " ON CONFLICT (guild_id, member_id) DO UPDATE SET"
+    " responses = item_member_totals.responses + excluded.responses,"
+    " correct = item_member_totals.correct + excluded.correct")
 _PICK_UPSERT = (
     "INSERT INTO item_picks (guild_id, problem_id, choice, picks, correct)"
     " VALUES (:guild, :problem, :choice, 1, :correct)"
-    " ON CONFLICT DO UPDATE SET picks = picks + 1, correct = correct + excluded.correct")
+    " ON CONFLICT (guild_id, problem_id, choice) DO UPDATE SET"
+    " picks = item_picks.picks + 1, correct = item_picks.correct + excluded.correct")
 _TIME_INSERT = (
     "INSERT INTO item_times (guild_id, problem_id, elapsed) VALUES (:guild, :problem, :elapsed)")
 
@@ -146,10 +150,11 @@ def _member_sums(conn: Conn, guild_id: int,
         " sum(CASE WHEN y IS NULL THEN 0 ELSE correct END) AS sx,"
         " sum(responses * y) AS sy, sum(responses * y * y) AS syy, sum(correct * y) AS sxy"
         " FROM (SELECT i.problem_id, i.responses, i.badge_responses, i.correct, i.hinted,"
-        "  CAST(t.correct - i.correct AS REAL) / nullif(t.responses - i.responses, 0) AS y"
+        "  CAST(t.correct - i.correct AS DOUBLE PRECISION)"
+        "  / nullif(t.responses - i.responses, 0) AS y"
         "  FROM item_members i JOIN item_member_totals t"
         "  ON t.guild_id = i.guild_id AND t.member_id = i.member_id"
-        f"  WHERE i.guild_id = ? AND i.problem_id IN ({_in_list(ids)}))"
+        f"  WHERE i.guild_id = ? AND i.problem_id IN ({_in_list(ids)})) AS per_member"
         " GROUP BY problem_id", (guild_id, *ids)).fetchall()
     return {r["problem_id"]: r for r in rows}
 

@@ -97,7 +97,8 @@ def _save(conn: Conn, fact: AttemptFact, update: CardUpdate) -> None:
         "INSERT INTO review_cards (guild_id, member_id, problem_id, pack_id, card, due,"
         " last_rating, reviews, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (guild_id, member_id, problem_id) DO UPDATE SET card = excluded.card,"
-        " due = excluded.due, last_rating = coalesce(excluded.last_rating, last_rating),"
-        " reviews = reviews + excluded.reviews",
+        " due = excluded.due,"
+        " last_rating = coalesce(excluded.last_rating, review_cards.last_rating),"
+        " reviews = review_cards.reviews + excluded.reviews",
         (fact.guild_id, fact.member_id, fact.problem_id, fact.pack_id, update.card,
          update.due, update.rating, rated, fact.answered_at))

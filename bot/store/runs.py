@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bot.store.answers import AttemptObserver
-from bot.store.db import INTEGRITY_ERRORS, Conn, Database, Row
+from bot.store.db import Conn, Database, Row
 from bot.store.records import (
     AttemptFact,
     PracticeFigures,
@@ -64,15 +64,15 @@ class RunRepo:
         """A new run whose first problem is shown now; None if the member already has a
         badge run going (one at a time, whatever reaches the database)."""
         def create(conn: Conn) -> Run | None:
-            try:
-                row = conn.execute(
-                    "INSERT INTO runs (guild_id, member_id, mode, pack_id, kind, problem_ids,"
-                    " step_started_at, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                    (guild_id, member_id, mode, pack_id, kind, ",".join(problem_ids), now,
-                     now)).fetchone()
-            except INTEGRITY_ERRORS:
-                return None
-            return run_from_row(row)
+            # A second badge run meets the one-active index and comes back as no row (not
+            # as an error caught: that would leave a PostgreSQL transaction aborted).
+            row = conn.execute(
+                "INSERT INTO runs (guild_id, member_id, mode, pack_id, kind, problem_ids,"
+                " step_started_at, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING RETURNING *",
+                (guild_id, member_id, mode, pack_id, kind, ",".join(problem_ids), now,
+                 now)).fetchone()
+            return run_from_row(row) if row else None
         return await self.db.transaction(create)
 
     async def get(self, run_id: int) -> Run:
@@ -81,11 +81,13 @@ class RunRepo:
     async def active_badge_run(self, guild_id: int, member_id: int) -> tuple[Run, float] | None:
         """The member's badge run in progress, and when it was last touched."""
         row = await self.db.fetchone(
-            "SELECT r.*, max(r.started_at, coalesce(r.step_started_at, 0),"
-            " coalesce((SELECT max(answered_at) FROM run_attempts a WHERE a.run_id = r.id), 0))"
-            " AS touched FROM runs r WHERE guild_id = ? AND member_id = ?"
+            "SELECT r.*, (SELECT max(answered_at) FROM run_attempts a WHERE a.run_id = r.id)"
+            " AS last_answer FROM runs r WHERE guild_id = ? AND member_id = ?"
             " AND mode = 'badge_run' AND status = 'active'", (guild_id, member_id))
-        return (run_from_row(row), row["touched"]) if row else None
+        if row is None:
+            return None
+        touched = max(row["started_at"], row["step_started_at"] or 0, row["last_answer"] or 0)
+        return run_from_row(row), touched
 
     async def abandon(self, run_id: int, now: float) -> bool:
         return await self.db.execute(
@@ -194,8 +196,9 @@ class RunRepo:
 
     async def practice_figures(self, guild_id: int, member_id: int) -> PracticeFigures:
         row = await self.db.fetchone(
-            "SELECT count(*) AS answered, coalesce(sum(a.attempt_no = 1 AND a.hint_used = 0),"
-            " 0) AS first_try FROM run_attempts a JOIN runs r ON r.id = a.run_id"
+            "SELECT count(*) AS answered,"
+            " count(*) FILTER (WHERE a.attempt_no = 1 AND a.hint_used = 0) AS first_try"
+            " FROM run_attempts a JOIN runs r ON r.id = a.run_id"
             " WHERE r.guild_id = ? AND r.member_id = ? AND r.mode = 'practice'"
             " AND a.correct = 1", (guild_id, member_id))
         runs = await self.db.fetchall(

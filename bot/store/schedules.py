@@ -13,6 +13,14 @@ NEW_FIELDS = tuple(f.name for f in fields(NewSchedule))
 INSERT_NEW = (f"INSERT INTO schedules ({', '.join(NEW_FIELDS)})"
               f" VALUES ({', '.join('?' * len(NEW_FIELDS))}) RETURNING *")
 SCHEDULE_COLUMNS = columns(Schedule)
+# The schedules among a JSON list of ids: each dialect reads the list with its own function.
+RUNNING_AMONG = {
+    "sqlite": "SELECT * FROM schedules WHERE id IN (SELECT value FROM json_each(?))"
+              " AND paused_reason IS NULL ORDER BY id",
+    "postgres": "SELECT * FROM schedules WHERE id IN (SELECT CAST(value AS bigint)"
+                " FROM json_array_elements_text(CAST(? AS json)))"
+                " AND paused_reason IS NULL ORDER BY id",
+}
 
 
 def schedule_from_row(row: Row) -> Schedule:
@@ -46,9 +54,7 @@ class ScheduleRepo:
     async def running_among(self, ids: list[int]) -> list[Schedule]:
         """The schedules of `ids` that are still there and not paused, in one query (ids as
         one JSON list: no limit on how many)."""
-        rows = await self.db.fetchall(
-            "SELECT * FROM schedules WHERE id IN (SELECT value FROM json_each(?))"
-            " AND paused_reason IS NULL ORDER BY id", (json.dumps(ids),))
+        rows = await self.db.fetchall(RUNNING_AMONG[self.db.dialect], (json.dumps(ids),))
         return [schedule_from_row(r) for r in rows]
 
     async def pause(self, schedule_id: int, reason: str) -> bool:

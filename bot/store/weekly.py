@@ -33,7 +33,7 @@ SELECT problem_id, count(*) AS answered, sum(was_right) AS right FROM (
     FROM challenges c JOIN attempts a ON a.challenge_id = c.id
     WHERE c.guild_id = :guild AND c.deadline >= :start AND c.opened_at < :end
       AND a.answered_at >= :start AND a.answered_at < :end
-    GROUP BY c.problem_id, a.member_id)
+    GROUP BY c.problem_id, a.member_id) AS per_member
 GROUP BY problem_id ORDER BY problem_id
 """
 

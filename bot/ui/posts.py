@@ -15,8 +15,9 @@ from bot.core.scoring import hint_cost
 from bot.core.service import ChallengeService
 from bot.core.settings import SettingsService
 from bot.pacing import PacedSender, Reservation
+from bot.shards import OwnedChallenges
 from bot.store.records import Challenge, Reveal
-from bot.tasks import AnsweredCounter, Clock, DeadlineTimers
+from bot.tasks import AnsweredCounter, Clock, DeadlineTimers, TaskGroup, every
 from bot.ui.challenge import challenge_embed, challenge_view, reveal_embed
 from bot.ui.replies import permission_label
 
@@ -52,51 +53,75 @@ class ChallengePoster:
 
     def __init__(self, service: ChallengeService, settings: SettingsService, clock: Clock,
                  timers: DeadlineTimers, counter: AnsweredCounter, channel: ChannelGetter,
-                 pacer: PacedSender, reveal_extras: Sequence[ExtraItems] = ()) -> None:
+                 pacer: PacedSender, owned: OwnedChallenges,
+                 reveal_extras: Sequence[ExtraItems] = ()) -> None:
         self.service, self.settings, self.clock = service, settings, clock
         self.timers, self.counter, self.channel = timers, counter, channel
         self.pacer = pacer  # every post and edit below is one paced REST call
+        # The challenges whose reveals this process runs: its own shards' servers.
+        self.owned = owned
         self.reveal_extras = tuple(reveal_extras)  # e.g. the "Why? (run it)" button
         self._revealing: set[int] = set()  # reveals being shown right now
+        self._sweeping = TaskGroup("sweep")
 
     async def post(self, channel: discord.abc.Messageable, challenge: Challenge,
-                   problem: Problem, *, ping: discord.Role | None = None,
+                   problem: Problem, *, ping: discord.abc.Snowflake | None = None,
                    urgent: bool = True,
                    reservation: Reservation | None = None) -> discord.Message:
-        """Posts the challenge and arms its reveal; the row exists before the buttons do.
+        """Posts the challenge and arms its reveal here if this process owns its server (the
+        owner's sweep arms it otherwise); the row exists before the buttons do.
 
         A member's /challenge is urgent; a scheduled post waits behind it, and brings the
         turn it reserved before opening the challenge. `ping` is the one role the post may
-        mention.
+        mention (a role or, from a process that doesn't run its server, just its id).
         """
         mentions = discord.AllowedMentions(everyone=False, users=False,
                                            roles=[ping] if ping else False)
 
         def send() -> Awaitable[discord.Message]:
-            return channel.send(ping.mention if ping else None,
+            return channel.send(f"<@&{ping.id}>" if ping else None,
                                 embed=embed_for(challenge, problem),
                                 view=challenge_view(challenge), allowed_mentions=mentions)
 
         message = await (reservation.run(send) if reservation is not None
                          else self.pacer.run(send, urgent=urgent))
         await self.service.attach_message(challenge.id, message.id)
-        self.arm_reveal(challenge.id, challenge.deadline)
+        if self.owned.ownership.owns(challenge.guild_id):
+            self.arm_reveal(challenge.id, challenge.deadline)
         return message
 
     def arm_reveal(self, challenge_id: int, at: float) -> None:
         self.timers.arm(challenge_id, at, partial(self.reveal, challenge_id))
 
     async def restore(self) -> None:
-        """At start-up: re-arms every open challenge (overdue ones reveal at once) and redoes
-        reveals that a crash or a failed edit left unshown."""
-        open_ones = await self.service.open_challenges()
-        for challenge in open_ones:
-            self.arm_reveal(challenge.id, challenge.deadline)
-        unfinished = await self.service.unfinished_reveals()
-        for challenge in unfinished:
-            self.arm_reveal(challenge.id, self.clock())
+        """At start-up: re-arms every open challenge of this process's servers (overdue
+        ones reveal at once) and redoes reveals that a crash or a failed edit left unshown."""
+        open_ones = await self.owned.open()
+        for challenge_id, deadline in open_ones:
+            self.arm_reveal(challenge_id, deadline)
+        unfinished = await self.owned.unrevealed()
+        for challenge_id in unfinished:
+            self.arm_reveal(challenge_id, self.clock())
         log.info("restored %d open challenges and %d unfinished reveals", len(open_ones),
                  len(unfinished))
+
+    def sweep_every(self, interval: float) -> None:
+        """Arms, every `interval` seconds, the reveals of challenges another process opened
+        in this process's servers (the schedule leader posts for every server)."""
+        self._sweeping.start("sweep", every(interval, self.sweep))
+
+    async def sweep(self) -> int:
+        """Arms the open challenges of this process's servers that have no timer here yet;
+        how many it armed. Arming one twice is harmless: a reveal closes it exactly once."""
+        open_ones = await self.owned.open()
+        armed = self.timers.armed  # read after the query: what was armed meanwhile counts
+        fresh = [(challenge_id, deadline) for challenge_id, deadline in open_ones
+                 if challenge_id not in armed and challenge_id not in self._revealing]
+        for challenge_id, deadline in fresh:
+            self.arm_reveal(challenge_id, deadline)
+        if fresh:
+            log.info("armed the reveals of %d challenges opened elsewhere", len(fresh))
+        return len(fresh)
 
     def answered(self, challenge_id: int) -> None:
         """A new answer landed: the post's "N answered" line is due for an edit."""
@@ -176,5 +201,6 @@ class ChallengePoster:
 
     async def close(self) -> None:
         """Stops every timer and pending edit; the database keeps what they would redo."""
+        await self._sweeping.close()
         await self.counter.close()
         await self.timers.close()

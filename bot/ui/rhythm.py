@@ -3,9 +3,13 @@
 The database is the truth. At start-up every running schedule becomes an APScheduler job
 (in-memory job store); /schedule changes add, replace or drop jobs as they change rows. Every
 run is idempotent: (job, scheduled instant) is claimed in the database before anything is
-posted, so a restart, a clock jump or a double fire never posts twice. A run missed while the
-bot was down posts once at start-up if it is less than the grace period late; older ones are
-logged and skipped, never replayed.
+posted, so a restart, a clock jump, a double fire or a change of leader never posts twice. A
+run missed while the bot was down posts once at start-up if it is less than the grace period
+late; older ones are logged and skipped, never replayed.
+
+With several bot processes only the schedule leader (bot/leader.py) runs the scheduler, and
+posts for every server; a change made in any process is announced to it, and it brings its
+jobs in line with the database.
 """
 
 from __future__ import annotations
@@ -14,13 +18,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import discord
 from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
 
 from bot.core.errors import (
     ChallengeError,
@@ -29,22 +32,32 @@ from bot.core.errors import (
     PackDisabled,
     UnknownPack,
 )
-from bot.core.schedules import DAYS, ScheduleRefused, ScheduleService, trigger_for
+from bot.core.schedules import ScheduleRefused, ScheduleService, trigger_for
 from bot.core.service import ChallengeService
 from bot.core.settings import SettingsService
-from bot.core.wallclock import WallClockTrigger
-from bot.core.zones import UnknownZone, stored_zone
+from bot.core.zones import UnknownZone
 from bot.pacing import PacedSender, Reservation
 from bot.store.records import GuildSettings, Schedule
 from bot.tasks import Clock, TaskGroup
 from bot.ui.posts import ChallengePoster, missing_permissions
 from bot.ui.replies import permission_label
+from bot.ui.timings import Group, due_run, missed_runs, timing_job, weekly_job, weekly_trigger
 
 log = logging.getLogger(__name__)
 LOOKBACK_S = 7 * 86400  # how far back start-up counts skipped runs, for the log only
 
 GuildGetter = Callable[[int], discord.Guild | None]
 WeeklyPost = Callable[[GuildSettings, float], Awaitable[discord.Embed]]
+Announce = Callable[[str], Awaitable[None]]  # tells the leader "schedule:<id>", "weekly:<guild>"
+
+
+def own_everything(guild_id: int) -> bool:
+    return True
+
+
+def new_scheduler() -> AsyncIOScheduler:
+    return AsyncIOScheduler(timezone=UTC, job_defaults={
+        "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
 
 
 @dataclass(frozen=True)
@@ -58,20 +71,28 @@ class Broken(Exception):
 
 
 class Rhythm:
-    """Owns the APScheduler scheduler and every scheduled and weekly post."""
+    """Owns the APScheduler scheduler and every scheduled and weekly post.
+
+    It runs while this process leads (start() to stop(), perhaps several times); `owns`
+    says which servers this process knows from its own shards, and `announce` tells the
+    leader of changes made here (None: one process, which always leads).
+    """
 
     def __init__(self, *, schedules: ScheduleService, challenges: ChallengeService,
                  settings: SettingsService, poster: ChallengePoster, pacer: PacedSender,
                  clock: Clock, guild: GuildGetter, ready: Callable[[], Awaitable[Any]],
-                 weekly_post: WeeklyPost | None = None, grace_s: float = 900.0) -> None:
+                 weekly_post: WeeklyPost | None = None, grace_s: float = 900.0,
+                 owns: Callable[[int], bool] = own_everything,
+                 announce: Announce | None = None) -> None:
         self.schedules, self.challenges, self.settings = schedules, challenges, settings
         self.poster, self.pacer, self.clock = poster, pacer, clock
         self.guild, self.ready, self.weekly_post = guild, ready, weekly_post
         self.grace = timedelta(seconds=grace_s)
-        self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults={
-            "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
-        self.started = False
+        self.owns, self.announce = owns, announce
+        self.scheduler = new_scheduler()
+        self.leading = False
         self.tasks = TaskGroup("rhythm")
+        self.announcing = TaskGroup("announce")
         self.groups: dict[str, Group] = {}  # job id -> the schedules it runs
         self.job_of: dict[int, str] = {}  # schedule id -> its job id
 
@@ -79,7 +100,9 @@ class Rhythm:
 
     async def start(self) -> None:
         """Rebuilds every job from the database and starts the scheduler; the catch-up of
-        missed runs waits until the bot is connected and knows its servers."""
+        missed runs waits until the bot is connected and knows its servers. Changes that
+        arrive meanwhile are followed already: following one twice does no harm."""
+        self.leading = True
         running = []
         for schedule in await self.schedules.running():
             try:
@@ -92,16 +115,23 @@ class Rhythm:
         for settings in weekly:
             self._add_weekly_job(settings)
         self.scheduler.start()
-        self.started = True
         log.info("scheduler started: %d schedules in %d jobs, %d weekly posts", len(running),
                  len(self.groups), len(weekly))
         self.tasks.start("catch-up", self.catch_up(running, weekly))
 
-    async def close(self) -> None:
+    async def stop(self) -> None:
+        """Stops running schedules (this process no longer leads); start() may follow."""
+        self.leading = False
         await self.tasks.close()
-        if self.started:
-            self.started = False
+        if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        self.scheduler = new_scheduler()
+        self.groups.clear()
+        self.job_of.clear()
+
+    async def close(self) -> None:
+        await self.stop()
+        await self.announcing.close()
 
     # ---- jobs ---------------------------------------------------------------------------
 
@@ -139,19 +169,50 @@ class Rhythm:
                                replace_existing=True)
 
     def schedule_changed(self, schedule: Schedule | None, schedule_id: int) -> None:
-        """After /schedule add, pause, resume or remove: the job follows the row."""
+        """After /schedule add, pause, resume or remove: the job follows the row, here if
+        this process leads, and wherever the leader runs."""
+        if self.leading:
+            self._follow_schedule(schedule, schedule_id)
+        self._tell_leader(f"schedule:{schedule_id}")
+
+    def _follow_schedule(self, schedule: Schedule | None, schedule_id: int) -> None:
         self._leave_group(schedule_id)
         if schedule is not None and schedule.paused_reason is None:
             self._join_group(schedule)
 
     async def weekly_changed(self, guild_id: int) -> None:
         """After /tutor weekly-post or a change of zone: the weekly job follows the settings."""
+        if self.leading:
+            await self._follow_weekly(guild_id)
+        self._tell_leader(f"weekly:{guild_id}")
+
+    async def _follow_weekly(self, guild_id: int) -> None:
         settings = await self.settings.of(guild_id)
         job = weekly_job(guild_id)
         if self.scheduler.get_job(job) is not None:
             self.scheduler.remove_job(job)
         if settings.weekly_channel_id is not None:
             self._add_weekly_job(settings)
+
+    def _tell_leader(self, change: str) -> None:
+        """In the background: the member's reply never waits for it. The leader may be this
+        process; following a change twice does no harm."""
+        if self.announce is not None:
+            self.announcing.start(change, self.announce(change))
+
+    def changed_elsewhere(self, change: str) -> None:
+        """An announced change (from any process): the leader brings its job in line."""
+        if self.leading:
+            self.tasks.start(("change", change), self._follow_change(change))
+
+    async def _follow_change(self, change: str) -> None:
+        kind, _, number = change.partition(":")
+        if not number.isdigit() or kind not in ("schedule", "weekly"):
+            log.warning("ignored an announced change %r", change[:80])
+        elif kind == "schedule":
+            self._follow_schedule(await self.schedules.find(int(number)), int(number))
+        else:
+            await self._follow_weekly(int(number))
 
     # ---- firing -------------------------------------------------------------------------
 
@@ -210,14 +271,15 @@ class Rhythm:
         self.schedule_changed(None, schedule.id)
 
     async def _post_challenge(self, schedule: Schedule, reservation: Reservation) -> Outcome:
-        channel, guild = self._target(schedule.guild_id, schedule.channel_id)
-        settings = await self.settings.of(guild.id)
+        guild_id = schedule.guild_id
+        channel, guild = self._target(guild_id, schedule.channel_id)
+        settings = await self.settings.of(guild_id)
         try:
             problem = await self.challenges.choose_problem(
-                guild.id, pack=schedule.pack_id, difficulty=schedule.difficulty,
+                guild_id, pack=schedule.pack_id, difficulty=schedule.difficulty,
                 kind=schedule.kind)
             challenge = await self.challenges.start(
-                guild_id=guild.id, channel_id=channel.id, starter_id=0, problem=problem,
+                guild_id=guild_id, channel_id=channel.id, starter_id=0, problem=problem,
                 settings=settings, now=self.clock())
         except ChannelBusy as exc:
             log.info("schedule %d skipped: challenge %d still open in channel %d",
@@ -230,7 +292,7 @@ class Rhythm:
                          "(/tutor packs)") from None
         except NoMatchingProblem:
             raise Broken("no installed problem matches its pack, difficulty and kind") from None
-        ping = guild.get_role(schedule.ping_role_id) if schedule.ping_role_id else None
+        ping = ping_of(guild, schedule.ping_role_id)
         try:
             await self.poster.post(channel, challenge, problem, ping=ping,
                                    reservation=reservation)
@@ -253,9 +315,15 @@ class Rhythm:
             return str(exc)
         return None
 
-    def _target(self, guild_id: int, channel_id: int) -> tuple[Any, discord.Guild]:
-        """The channel to post in; raises Broken if it is gone or the bot can't post there."""
+    def _target(self, guild_id: int, channel_id: int) -> tuple[Any, discord.Guild | None]:
+        """The channel to post in; raises Broken if it is gone or the bot can't post there.
+
+        A server of another process's shards is not known here (nor its channels and
+        permissions): its channel is taken on trust, and Discord's answer to the post says
+        whether it still works."""
         guild = self.guild(guild_id)
+        if guild is None and not self.owns(guild_id):
+            return self.poster.channel(channel_id, guild_id), None
         if guild is None:
             raise Broken("the bot is no longer in this server")
         channel = guild.get_channel(channel_id)
@@ -330,43 +398,12 @@ class Rhythm:
                 await self.run_weekly(settings, slot)
 
 
-@dataclass
-class Group:
-    """The running schedules that share one timing, and so one APScheduler job."""
-
-    trigger: WallClockTrigger
-    ids: set[int]
-
-
-def timing_job(schedule: Schedule) -> str:
-    return f"timing:{schedule.timezone}|{schedule.days}|{schedule.time_of_day or 'cron'}"
-
-
-def weekly_job(guild_id: int) -> str:
-    return f"weekly:{guild_id}"
-
-
-def weekly_trigger(settings: GuildSettings) -> WallClockTrigger:
-    hour, minute = (int(part) for part in (settings.weekly_time or "00:00").split(":"))
-    cron = CronTrigger(day_of_week=DAYS[settings.weekly_day or 0], hour=hour, minute=minute,
-                       timezone=UTC)
-    return WallClockTrigger(cron, stored_zone(settings.timezone))
-
-
-def due_run(trigger: WallClockTrigger, now: float, grace: timedelta) -> int | None:
-    """The latest run at or before `now`, if it is at most `grace` old (a minute at least:
-    APScheduler may call a moment late)."""
-    window = max(grace, timedelta(minutes=1))
-    until = datetime.fromtimestamp(now, UTC)
-    runs = trigger.runs_between(until - window, until)
-    return int(runs[-1].timestamp()) if runs else None
-
-
-def missed_runs(trigger: WallClockTrigger, since: float, now: float) -> list[int]:
-    """Runs in (since, now], oldest first, as UNIX seconds."""
-    runs = trigger.runs_between(datetime.fromtimestamp(since, UTC),
-                                datetime.fromtimestamp(now, UTC))
-    return [int(run.timestamp()) for run in runs]
+def ping_of(guild: discord.Guild | None, role_id: int | None) -> discord.abc.Snowflake | None:
+    """The role a post pings: the cached role (None if deleted), or just its id where the
+    server is another process's."""
+    if role_id is None:
+        return None
+    return guild.get_role(role_id) if guild is not None else discord.Object(role_id)
 
 
 __all__ = ["ChallengeError", "Outcome", "Rhythm", "due_run", "missed_runs"]

@@ -1,3 +1,5 @@
+import sqlite3
+
 import pytest
 
 from bot.core.rules import CoreRules
@@ -32,6 +34,25 @@ def database(backend, db_path, request):
     if backend == "sqlite":
         return db_path
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def read_elsewhere(backend, database):
+    """Reads through a connection of its own, as another process would: only what the
+    store committed shows. Rows come back as tuples."""
+    async def read(sql, params=()):
+        if backend == "sqlite":
+            with sqlite3.connect(database) as conn:
+                return conn.execute(sql, params).fetchall()
+        import asyncpg
+
+        from bot.store.postgres import translate
+        conn = await asyncpg.connect(database)
+        try:
+            return [tuple(r) for r in await conn.fetch(translate(sql)[0], *params)]
+        finally:
+            await conn.close()
+    return read
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 import asyncio
-import sqlite3
 
 import pytest
 
@@ -13,11 +12,11 @@ from bot.core.errors import (
 from tests.store.conftest import GUILD
 
 
-async def test_an_acknowledged_answer_is_already_on_disk(service, open_challenge, db_path):
+async def test_an_acknowledged_answer_is_already_committed(service, open_challenge,
+                                                          read_elsewhere):
     ch = await open_challenge()
     await service.answer(ch.id, 7, "B", ch.opened_at + 1, "i-1")
-    with sqlite3.connect(db_path) as other:  # another connection: only committed data shows
-        rows = other.execute("SELECT member_id, choice, correct FROM attempts").fetchall()
+    rows = await read_elsewhere("SELECT member_id, choice, correct FROM attempts")
     assert rows == [(7, "B", 1)]
 
 

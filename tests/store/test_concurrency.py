@@ -2,7 +2,6 @@
 
 import asyncio
 import random
-import sqlite3
 
 from bot.core.errors import ChallengeError
 from tests.store.conftest import GUILD
@@ -16,7 +15,7 @@ async def click(service, ch, member, choice, at, sid):
 
 
 async def test_200_members_clicking_twice_at_once_keep_every_invariant(
-        service, open_challenge, db_path):
+        service, open_challenge, read_elsewhere):
     ch = await open_challenge()  # two attempts each
     rng = random.Random(7)
     clicks = [(m, rng.choice("ABCD"), ch.opened_at + rng.uniform(0, 60), f"{m}-{n}")
@@ -28,12 +27,10 @@ async def test_200_members_clicking_twice_at_once_keep_every_invariant(
     for (member, *_), outcome in zip(clicks, outcomes, strict=True):
         if not isinstance(outcome, Exception):
             told[member] = told.get(member, 0) + outcome.verdict.points
-    with sqlite3.connect(db_path) as conn:
-        per_member = conn.execute(
-            "SELECT member_id, count(*), sum(correct), sum(points) FROM attempts"
-            " GROUP BY member_id").fetchall()
-        totals = dict(conn.execute("SELECT member_id, points FROM members WHERE guild_id = ?",
-                                   (GUILD,)).fetchall())
+    per_member = await read_elsewhere(
+        "SELECT member_id, count(*), sum(correct), sum(points) FROM attempts GROUP BY member_id")
+    totals = dict(await read_elsewhere("SELECT member_id, points FROM members"
+                                       " WHERE guild_id = ?", (GUILD,)))
     assert len(per_member) == 200
     for member, attempts, correct, points in per_member:
         assert attempts <= 2 and correct <= 1

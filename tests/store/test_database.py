@@ -12,7 +12,7 @@ import pytest
 
 from bot.core.rules import CoreRules
 from bot.store import Store
-from bot.store.db import Database
+from bot.store.db import INTEGRITY_ERRORS, open_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,8 +51,8 @@ def test_an_unclosed_store_neither_hangs_the_process_nor_loses_a_commit(db_path,
     assert rows == [(10, 40)]
 
 
-async def test_every_call_runs_on_one_thread_that_is_not_the_loops(db_path):
-    db = await Database.open(db_path)
+async def test_every_call_runs_on_one_thread_that_is_not_the_loops(database):
+    db = await open_database(database)
     try:
         names = {await db.run(lambda c: threading.current_thread().name) for _ in range(20)}
     finally:
@@ -60,23 +60,30 @@ async def test_every_call_runs_on_one_thread_that_is_not_the_loops(db_path):
     assert len(names) == 1 and threading.current_thread().name not in names
 
 
-async def test_closing_twice_is_harmless_and_later_calls_fail_clearly(db_path):
-    db = await Database.open(db_path)
+async def test_closing_twice_is_harmless_and_later_calls_fail_clearly(database):
+    db = await open_database(database)
     await db.close()
     await db.close()
-    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+    with pytest.raises((sqlite3.ProgrammingError, RuntimeError), match="closed"):
         await db.fetchall("SELECT 1")
 
 
-async def test_closing_lets_the_calls_already_queued_finish(db_path):
-    db = await Database.open(db_path)
+async def test_closing_lets_the_calls_already_queued_finish(database, read_elsewhere):
+    db = await open_database(database)
     writes = [asyncio.create_task(db.execute("INSERT INTO guild_settings (guild_id) VALUES (?)",
                                              (g,))) for g in range(5)]
     await asyncio.sleep(0)  # each task queues its call on the thread
     await db.close()
     assert await asyncio.gather(*writes) == [1] * 5
-    with sqlite3.connect(db_path) as conn:
-        assert conn.execute("SELECT count(*) FROM guild_settings").fetchone()[0] == 5
+    assert await read_elsewhere("SELECT count(*) FROM guild_settings") == [(5,)]
+
+
+async def test_the_url_chooses_the_backend(database, backend):
+    db = await open_database(database)
+    try:
+        assert db.dialect == backend
+    finally:
+        await db.close()
 
 
 async def test_a_failed_transaction_rolls_back_and_the_connection_stays_usable(store):
@@ -91,6 +98,41 @@ async def test_a_failed_transaction_rolls_back_and_the_connection_stays_usable(s
         "INSERT INTO guild_settings (guild_id) VALUES (2)"))
     assert [tuple(r) for r in await store.db.fetchall("SELECT guild_id FROM guild_settings")] \
         == [(2,)]
+
+
+async def test_a_constraint_refusal_is_an_integrity_error_and_takes_its_transaction_back(
+        store):
+    def twice(conn) -> None:
+        conn.execute("INSERT INTO guild_settings (guild_id) VALUES (1)")
+        conn.execute("INSERT INTO guild_settings (guild_id) VALUES (1)")
+
+    with pytest.raises(INTEGRITY_ERRORS):
+        await store.db.transaction(twice)
+    assert await store.db.fetchall("SELECT guild_id FROM guild_settings") == []
+    with pytest.raises(INTEGRITY_ERRORS):  # outside a transaction too
+        await store.db.execute("INSERT INTO disabled_packs (guild_id, pack_id)"
+                               " VALUES (1, 'a'), (1, 'a')")
+    assert await store.db.execute("INSERT INTO guild_settings (guild_id) VALUES (1)") == 1
+
+
+async def test_postgres_rolls_back_the_work_before_a_failure_mid_transaction(postgres_url,
+                                                                          bank):
+    """PostgreSQL refuses every statement after an error until the transaction ends: the
+    store rolls it back, so the connection is usable at once."""
+    store = await Store.open(postgres_url, CoreRules.for_bank(bank))
+
+    def fail_midway(conn) -> None:
+        conn.execute("INSERT INTO guild_settings (guild_id) VALUES (1)")
+        conn.execute("SELECT 1 / 0")
+
+    try:
+        with pytest.raises(Exception, match="division by zero"):
+            await store.db.transaction(fail_midway)
+        assert await store.db.fetchall("SELECT guild_id FROM guild_settings") == []
+        assert await store.db.run(lambda c: c.in_transaction) is False
+        assert await store.db.execute("INSERT INTO guild_settings (guild_id) VALUES (2)") == 1
+    finally:
+        await store.close()
 
 
 async def test_the_helpers_return_rows_by_name_and_the_changed_count(store):

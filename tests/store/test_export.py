@@ -37,8 +37,8 @@ def run_attempt(store):
         def insert(conn):
             run = conn.execute(
                 "INSERT INTO runs (guild_id, member_id, mode, pack_id, problem_ids, started_at,"
-                " status) VALUES (?, ?, ?, ?, ?, ?, 'finished')",
-                (GUILD, member, mode, pack, problem, at)).lastrowid
+                " status) VALUES (?, ?, ?, ?, ?, ?, 'finished') RETURNING id",
+                (GUILD, member, mode, pack, problem, at)).fetchone()[0]
             conn.execute(
                 "INSERT INTO run_attempts (run_id, position, problem_id, attempt_no, choice,"
                 " correct, points, hint_used, answered_at, elapsed, display_name,"

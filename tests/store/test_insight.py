@@ -243,16 +243,27 @@ WRONG_KEY_HISTORY = [
 ]
 
 
-async def played(folder: str, history) -> Store:
-    store = await Store.open(Path(folder) / "t.db", CoreRules.for_bank(BANK), synchronous="OFF")
+async def played(where: Path | str, history) -> Store:
+    """A store (a SQLite file or a PostgreSQL URL) that has played the history."""
+    store = await Store.open(where, CoreRules.for_bank(BANK), synchronous="OFF")
     player = Player(store)
     for n, (mode, guild, problem_id, responses) in enumerate(history):
         await player.play(mode, guild, problem_id, responses, opened=1000.0 * (n + 1))
     return store
 
 
+async def test_postgres_keeps_the_figures_of_their_definitions_too(postgres_url):
+    store = await played(postgres_url, WRONG_KEY_HISTORY)
+    try:
+        await check(store)
+        stats = await InsightService(store, BANK).pack(1, "pack")
+    finally:
+        await store.close()
+    assert next(i for i in stats.items if i.problem.id == "pack-0").flagged
+
+
 async def test_a_wrong_key_is_flagged_twice(tmp_path):
-    store = await played(str(tmp_path), WRONG_KEY_HISTORY)
+    store = await played(tmp_path / "t.db", WRONG_KEY_HISTORY)
     try:
         stats = await InsightService(store, BANK).pack(1, "pack")
     finally:
@@ -270,7 +281,7 @@ async def test_a_wrong_key_is_flagged_twice(tmp_path):
 async def test_the_migration_counts_past_history_as_the_observer_did(tmp_path, monkeypatch):
     """Servers that upgrade keep their history: migration 0009 fills the tallies from the
     raw tables, with the same figures the observer keeps."""
-    store = await played(str(tmp_path), WRONG_KEY_HISTORY)
+    store = await played(tmp_path / "t.db", WRONG_KEY_HISTORY)
     insight = InsightService(store, BANK)
     before = [await insight.pack(1, p) for p in BANK.packs]
     for table in ("item_members", "item_member_totals", "item_picks", "item_times"):

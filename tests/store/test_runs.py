@@ -93,14 +93,14 @@ async def test_one_badge_run_at_a_time_and_a_forgotten_one_is_abandoned(study, c
         await study.answer(first.id, MEMBER, 0, "B", "late", "Kim")
 
 
-async def test_a_badge_run_survives_a_restart(bank, db_path, clock):
-    store = await Store.open(db_path, CoreRules.for_bank(bank))
+async def test_a_badge_run_survives_a_restart(bank, database, clock):
+    store = await Store.open(database, CoreRules.for_bank(bank))
     study = StudyService(store, bank, clock)
     run = (await study.start_badge_run(GUILD, MEMBER, "pack")).run
     await answer_all(study, clock, run, [["B"], ["B"]])
     await store.close()  # the bot stops
 
-    store = await Store.open(db_path, CoreRules.for_bank(bank))
+    store = await Store.open(database, CoreRules.for_bank(bank))
     study = StudyService(store, bank, clock)
     clock.now += 30
     resumed = await study.resume(run.id, MEMBER)

@@ -4,7 +4,6 @@ the keys an answer counts in are computed when it is stored, in the zone the ser
 from __future__ import annotations
 
 import itertools
-import sqlite3
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -25,15 +24,14 @@ def local(text: str, zone: str) -> float:
     return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone)).timestamp()
 
 
-def stored_keys(db_path, member: int) -> set[str]:
-    with sqlite3.connect(db_path) as conn:
-        rows = conn.execute("SELECT DISTINCT period FROM member_points WHERE guild_id = ?"
-                            " AND member_id = ?", (GUILD, member)).fetchall()
+async def stored_keys(store, member: int) -> set[str]:
+    rows = await store.db.fetchall("SELECT DISTINCT period FROM member_points"
+                                   " WHERE guild_id = ? AND member_id = ?", (GUILD, member))
     return {period for (period,) in rows}
 
 
 @pytest.fixture
-def answer_at(store, service, open_challenge, db_path):
+def answer_at(store, service, open_challenge):
     """Sets the server's zone, answers one challenge correctly at `now` as a new member, and
     returns the period keys the points were stored under."""
     async def answer(now: float, zone: str) -> set[str]:
@@ -41,7 +39,7 @@ def answer_at(store, service, open_challenge, db_path):
         challenge = await open_challenge(now=now - 5)
         member = next(members)
         await service.answer(challenge.id, member, "B", now, f"s-{member}")
-        return stored_keys(db_path, member)
+        return await stored_keys(store, member)
     return answer
 
 

@@ -23,7 +23,7 @@ CREATE TABLE schedules (
     difficulty text,
     kind text,
     ping_role_id bigint,
-    created_by integer NOT NULL,
+    created_by bigint NOT NULL,
     created_at double precision NOT NULL,
     paused_reason text,          -- NULL while it runs
     last_fire_at double precision,           -- the scheduled instant of the last run (UNIX seconds)
