@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="run the bot on Discord (needs DISCORD_TOKEN); with no "
                         "command, tutorbot runs this, or the demo when no token is set")
     commands.add_parser("sync", help="register the slash commands with Discord")
+    commands.add_parser("worker", help="serve explanation jobs from the queue (EXPLAIN_BACKEND="
+                        "queue; needs REDIS_URL and the bots' database): one per GPU")
     demo = commands.add_parser("demo", help="the bot in a simulated Discord, in your browser")
     demo.add_argument("--speed", type=speed_argument, default=1.0,
                       help="simulated seconds per real second (default 1)")
@@ -137,6 +139,12 @@ def packs_refusal(args: argparse.Namespace, config: Config) -> str | None:
     return f"QUESTIONS_PATH {problem}: set it to a folder of packs, or unset it"
 
 
+def worker_refusal(args: argparse.Namespace, config: Config) -> str | None:
+    if args.command == "worker" and not config.redis_url:
+        return "tutorbot worker needs REDIS_URL: the queue it serves lives in Redis"
+    return None
+
+
 def invalid_packs(path: Path) -> int | None:
     """Lists every pack error and returns 1 (as `questions check` does), or None if valid.
 
@@ -162,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"tutorbot: {exc}", file=sys.stderr)
         return 2
-    refusal = packs_refusal(args, config)
+    refusal = packs_refusal(args, config) or worker_refusal(args, config)
     if refusal:
         print(f"tutorbot: {refusal}", file=sys.stderr)
         return 2
@@ -206,6 +214,10 @@ def run_command(args: argparse.Namespace, config: Config) -> int:
         from bot.cli import demo
 
         return demo.main(config, args.speed, rounds=None)
+    if args.command == "worker":
+        from bot.cli import worker
+
+        return worker.main(config)
     from bot.cli import run
 
     if args.command == "sync":

@@ -4,6 +4,7 @@ from tests.services import (
     POSTGRES_ENV,
     REDIS_ENV,
     drop_postgres_database,
+    emptied_test_database,
     fresh_postgres_database,
     service_url,
 )
@@ -11,7 +12,15 @@ from tests.services import (
 
 @pytest.fixture
 async def postgres_url():
-    """A new PostgreSQL database at the latest schema for one test, dropped after it."""
+    """A PostgreSQL database at the latest schema with every table empty, for one test
+    (connections a previous test left open are ended first)."""
+    return await emptied_test_database(service_url(POSTGRES_ENV, "PostgreSQL"))
+
+
+@pytest.fixture
+async def fresh_postgres_url():
+    """A PostgreSQL database of its own at the latest schema, dropped after the test: for
+    tests that need a second database beside postgres_url's."""
     server = service_url(POSTGRES_ENV, "PostgreSQL")
     url = await fresh_postgres_database(server)
     yield url

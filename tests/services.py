@@ -34,6 +34,7 @@ def database_url(server_url: str, name: str) -> str:
 
 TEMPLATE = f"tutorbot_template_{os.getpid()}"  # one per test process: migrated once
 _templates: set[str] = set()
+_test_databases: dict[str, str] = {}  # server URL -> this process's test database
 
 
 async def migrated_template(server_url: str) -> str:
@@ -58,6 +59,26 @@ async def asyncpg_connect(url: str):  # type: ignore[no-untyped-def]
     import asyncpg
 
     return await asyncpg.connect(url)
+
+
+async def emptied_test_database(server_url: str) -> str:
+    """The test process's own database at the latest schema, every table emptied: what each
+    test starts from. Emptying (one TRUNCATE) costs a few milliseconds where copying a
+    database costs half a second, and the store tests run hundreds of times."""
+    if server_url not in _test_databases:
+        _test_databases[server_url] = await fresh_postgres_database(server_url)
+    url = _test_databases[server_url]
+    admin = await asyncpg_connect(url)
+    try:
+        tables = [r[0] for r in await admin.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            " AND tablename <> 'schema_version'")]
+        await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                            " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        await admin.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    finally:
+        await admin.close()
+    return url
 
 
 async def fresh_postgres_database(server_url: str, *, migrated: bool = True) -> str:

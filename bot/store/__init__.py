@@ -9,7 +9,7 @@ from typing import Protocol
 from bot.store.answers import AnswerRecorder, AnswerRules, AttemptObserver
 from bot.store.challenges import ChallengeRepo
 from bot.store.db import Database, open_database
-from bot.store.explanations import ExplanationCache
+from bot.store.explanations import ExplanationCache, ExplanationJobs
 from bot.store.export import ExportRepo
 from bot.store.insight import ItemStatsRepo
 from bot.store.leaderboard import ALL_PACKS, LeaderboardRepo, ProfileRepo
@@ -38,6 +38,7 @@ class Store:
         self.profiles = ProfileRepo(db)
         self.settings = SettingsRepo(db)
         self.explanations = ExplanationCache(db)
+        self.explanation_jobs = ExplanationJobs(db)  # the queue's single flight and deadline
         self.schedules = ScheduleRepo(db)
         self.fires = FireRecord(db)
         self.badge_roles = BadgeRoleRepo(db)
