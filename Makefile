@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-scale clean
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -43,6 +43,12 @@ bench: $(VENV)/.stamp-dev+worker
 	$(PY) bench/schedules.py
 	$(PY) bench/clicks.py
 	$(PY) bench/explain.py
+	$(PY) bench/sweep.py
+
+# What needs PostgreSQL and Redis: throwaway servers on loopback, as in CI (.ci/services).
+bench-scale: $(VENV)/.stamp-dev+worker
+	@bash -c 'source .ci/services && trap services_stop EXIT && services_start && \
+	  $(PY) bench/answers.py && $(PY) bench/queue_jobs.py'
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,7 +1,7 @@
 """Where experiment runs happen: a thread with its own event loop, off the bot's loop.
 
-The bot only ever waits on a future. Replacing this class with a queue client (Redis and
-arq, GPU workers elsewhere) is the step DESIGN.md describes; the Explainer would not change.
+The bot only ever waits on a future. This is EXPLAIN_BACKEND=local, the default; with
+EXPLAIN_BACKEND=queue the runs go to `tutorbot worker` processes instead (bot/queue/).
 """
 
 from __future__ import annotations
