@@ -10,7 +10,9 @@ message a member can read.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -30,6 +32,7 @@ from bot.store.explanations import (
     ExplanationJobs,
     StoredExplanation,
 )
+from bot.worker.backend import RealClockLoop
 from bot.worker.explainer import ProgressReport, RunRequest
 from bot.worker.runner import ExperimentError
 
@@ -37,6 +40,19 @@ log = logging.getLogger(__name__)
 POLL_S = 0.25  # one indexed read per job in flight, not per waiter
 MAX_ATTEMPTS = 3
 UNREACHABLE = "The explanation queue cannot be reached right now; try again in a few minutes."
+
+
+def _hand_over(done: concurrent.futures.Future[StoredExplanation],
+               result: asyncio.Future[StoredExplanation]) -> None:
+    """Copies the end of the wait (on its thread) into the bot loop's future."""
+    if result.done():
+        return
+    if done.cancelled():
+        result.cancel()
+    elif (error := done.exception()) is not None:
+        result.set_exception(error)
+    else:
+        result.set_result(done.result())
 
 
 def gave_up(attempts: int) -> str:
@@ -57,7 +73,10 @@ class QueueRuns:
         # Wall time, not the bot's clock: the rows are shared with workers on other machines.
         self.clock = clock
         self._started = False
-        self._waiting: set[asyncio.Task[StoredExplanation]] = set()  # owned until they end
+        # The waits on job rows: tasks of a loop on a thread of their own (start()).
+        self._waiting: set[asyncio.Task[StoredExplanation]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
 
     @classmethod
     def from_config(cls, config: Config, cache: ExplanationCache,
@@ -68,10 +87,33 @@ class QueueRuns:
 
     def start(self, request: RunRequest,
               report: ProgressReport) -> asyncio.Future[StoredExplanation]:
-        waiting = asyncio.create_task(self.run(request, report))
+        """The wait on the job row runs on a thread of its own, as a local run does: the bot's
+        loop only holds a future that the end of the job resolves, so nothing of the bot's
+        polls (and a test harness can tell this wait from the bot's own work)."""
+        loop = asyncio.get_running_loop()
+        result: asyncio.Future[StoredExplanation] = loop.create_future()
+        waiting = asyncio.run_coroutine_threadsafe(self._tracked(request, report),
+                                                   self._waiting_loop())
+        waiting.add_done_callback(
+            lambda done: loop.call_soon_threadsafe(_hand_over, done, result))
+        return result
+
+    def _waiting_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            self._loop = RealClockLoop()
+            self._thread = threading.Thread(target=self._loop.run_forever,
+                                            name="explain-queue", daemon=True)
+            self._thread.start()
+        return self._loop
+
+    async def _tracked(self, request: RunRequest, report: ProgressReport) -> StoredExplanation:
+        waiting = asyncio.current_task()
+        assert waiting is not None
         self._waiting.add(waiting)
-        waiting.add_done_callback(self._waiting.discard)
-        return waiting
+        try:
+            return await self.run(request, report)
+        finally:
+            self._waiting.discard(waiting)
 
     async def run(self, request: RunRequest, report: ProgressReport) -> StoredExplanation:
         """Enqueues the job unless someone has, then waits on its row for the result."""
@@ -92,6 +134,17 @@ class QueueRuns:
 
     async def close(self) -> None:
         """Stops waiting; the jobs go on, their rows keep the deadline for other bots."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        self._loop = self._thread = None
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._stop_waiting(), loop))
+        loop.call_soon_threadsafe(loop.stop)
+        await asyncio.to_thread(thread.join, 10)
+        if not thread.is_alive():
+            loop.close()
+
+    async def _stop_waiting(self) -> None:
         for waiting in list(self._waiting):
             waiting.cancel()
         await asyncio.gather(*self._waiting, return_exceptions=True)

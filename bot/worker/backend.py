@@ -19,7 +19,7 @@ from bot.worker.runner import ProgressCallback, RunResult, run_experiment
 log = logging.getLogger(__name__)
 
 
-class _RealClockLoop(asyncio.SelectorEventLoop):
+class RealClockLoop(asyncio.SelectorEventLoop):
     """Run time limits are real seconds, even where a test harness moves the bot's clock
     (simcord patches time.monotonic, which event loops read; perf_counter it leaves alone)."""
 
@@ -40,7 +40,7 @@ class ThreadBackend:
     def _ensure_started(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self._loop is None:
-                loop = _RealClockLoop()
+                loop = RealClockLoop()
                 self._thread = threading.Thread(target=loop.run_forever, name="explain-worker",
                                                 daemon=True)
                 self._thread.start()
