@@ -1,9 +1,12 @@
-"""Answers per second and latency through core and store, beside plain sqlite3 as the floor.
+"""Answers per second and latency through core and store, on SQLite and on PostgreSQL, beside
+plain sqlite3 as the floor.
 
-    python bench/answers.py [--answers 20000] [--synchronous FULL]
+    python bench/answers.py [--answers 20000] [--synchronous FULL] [--postgres URL]
 
-Prints: saturated throughput with many concurrent members, p50/p99 latency at an offered
-load of 1,000 answers/s, and one-insert-one-commit sqlite3 on the same disk for scale.
+Prints, for each backend: saturated throughput with many concurrent members, and p50/p99
+latency at an offered load of 1,000 answers/s; then one-insert-one-commit sqlite3 on the same
+disk for scale. PostgreSQL runs against the server at --postgres (by default
+$TUTORBOT_TEST_POSTGRES_URL; none: SQLite only), in databases this bench creates and drops.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import random
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -36,9 +42,30 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def open_service(folder: Path, synchronous: str, name: str):
+@contextlib.asynccontextmanager
+async def database(folder: Path, postgres: str | None, name: str) -> AsyncIterator[str]:
+    """Where one run's store lives: a new SQLite file, or a new database on the PostgreSQL
+    server (dropped afterwards)."""
+    if postgres is None:
+        yield str(folder / f"{name}.db")
+        return
+    import asyncpg
+
+    db_name = f"bench_answers_{name}_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(postgres)
+    try:
+        await admin.execute(f'CREATE DATABASE "{db_name}"')
+        try:
+            yield postgres.rsplit("/", 1)[0] + "/" + db_name
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def open_service(where: str, synchronous: str):
     rules = CoreRules.for_bank(BANK)
-    store = await Store.open(folder / f"{name}.db", rules, synchronous=synchronous)
+    store = await Store.open(where, rules, synchronous=synchronous)
     service = ChallengeService(store, BANK, rules)
     config = GuildSettings(1, multiple_per_channel=True)
     now = time.time()
@@ -69,8 +96,8 @@ async def answer(service, member, ch, choice, sid, latencies):
     latencies.append(time.perf_counter() - started)
 
 
-async def saturated(folder: Path, synchronous: str, count: int, concurrency: int):
-    store, service, challenges = await open_service(folder, synchronous, "saturated")
+async def saturated(where: str, synchronous: str, count: int, concurrency: int):
+    store, service, challenges = await open_service(where, synchronous)
     work = submissions(challenges, members=count // 4, count=count, seed=1)
     latencies: list[float] = []
     queue = iter(enumerate(work))
@@ -86,8 +113,8 @@ async def saturated(folder: Path, synchronous: str, count: int, concurrency: int
     return count / elapsed, latencies
 
 
-async def offered(folder: Path, synchronous: str, rate: int, seconds: float):
-    store, service, challenges = await open_service(folder, synchronous, "offered")
+async def offered(where: str, synchronous: str, rate: int, seconds: float):
+    store, service, challenges = await open_service(where, synchronous)
     work = submissions(challenges, members=5000, count=int(rate * seconds), seed=2)
     latencies: list[float] = []
     tasks = []
@@ -120,6 +147,16 @@ def sqlite_floor(folder: Path, synchronous: str, count: int) -> float:
     return count / elapsed
 
 
+async def backend(folder: Path, postgres: str | None,
+                  args: argparse.Namespace) -> tuple[float, list[float], list[float]]:
+    """Saturated answers/s and its latencies, and the latencies at the offered rate."""
+    async with database(folder, postgres, "saturated") as where:
+        rate, lat = await saturated(where, args.synchronous, args.answers, args.concurrency)
+    async with database(folder, postgres, "offered") as where:
+        at_rate = await offered(where, args.synchronous, args.rate, args.seconds)
+    return rate, lat, at_rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=int, default=20_000)
@@ -127,23 +164,29 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--synchronous", default="FULL", choices=["NORMAL", "FULL"])
+    parser.add_argument("--postgres", default=os.environ.get("TUTORBOT_TEST_POSTGRES_URL"),
+                        help="a PostgreSQL server URL ('' for SQLite only)")
     args = parser.parse_args()
+    backends: dict[str, str | None] = {"sqlite": None}
+    if args.postgres:
+        backends["postgres"] = args.postgres
+    figures = {}
     with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
         folder = Path(tmp)
-        rate, lat = asyncio.run(saturated(folder, args.synchronous, args.answers,
-                                          args.concurrency))
-        at_rate = asyncio.run(offered(folder, args.synchronous, args.rate, args.seconds))
+        for name, server in backends.items():
+            figures[name] = asyncio.run(backend(folder, server, args))
         floor = sqlite_floor(folder, args.synchronous, args.answers)
     ms = 1000.0
-    print(f"synchronous={args.synchronous}  answers={args.answers}  "
-          f"concurrent members={args.concurrency}")
-    print(f"tutorbot core+store, saturated : {rate:9,.0f} answers/s   "
-          f"p50 {percentile(lat, .5) * ms:6.2f} ms   p99 {percentile(lat, .99) * ms:6.2f} ms")
-    print(f"tutorbot at {args.rate:,} answers/s offered: p50 "
-          f"{percentile(at_rate, .5) * ms:6.2f} ms   p99 {percentile(at_rate, .99) * ms:6.2f} ms"
-          f"   mean {statistics.fmean(at_rate) * ms:.2f} ms  ({len(at_rate)} answers)")
+    print(f"answers={args.answers}  concurrent members={args.concurrency}  "
+          f"offered {args.rate:,}/s for {args.seconds:g} s  SQLite synchronous={args.synchronous}")
+    print(f"{'backend':10} {'saturated':>14} {'p50':>9} {'p99':>9}   "
+          f"{'at ' + format(args.rate, ',') + '/s p50':>16} {'p99':>9} {'mean':>9}")
+    for name, (rate, lat, at_rate) in figures.items():
+        print(f"{name:10} {rate:>10,.0f} a/s {percentile(lat, .5) * ms:>6.2f} ms "
+              f"{percentile(lat, .99) * ms:>6.2f} ms   {percentile(at_rate, .5) * ms:>13.2f} ms "
+              f"{percentile(at_rate, .99) * ms:>6.2f} ms {statistics.fmean(at_rate) * ms:>6.2f} ms")
     print(f"plain sqlite3, one insert + commit each: {floor:9,.0f} rows/s")
-    print(f"ratio tutorbot / sqlite3 floor: {rate / floor:.2f}")
+    print(f"ratio tutorbot (SQLite) / sqlite3 floor: {figures['sqlite'][0] / floor:.2f}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,11 @@ Answers that arrive together are committed together (group commit): one writer t
 the queue, runs the batch as one transaction on the connection's thread, and only then
 resolves each caller's future. A savepoint per answer keeps one bad answer from sinking
 the others.
+
+That per-answer path is a score of statements per answer: on SQLite, in process, cheap. On
+PostgreSQL, where each is a round trip, the batch first takes its own path
+(bot/store/answer_batch.py: a few reads and writes for the whole batch, the same rules in
+between); if anything there fails, the batch is rolled back and redone answer by answer.
 """
 
 from __future__ import annotations
@@ -11,10 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.store.challenges import get_challenge, member_progress
-from bot.store.db import LARGER, Conn, Database
+from bot.store.db import LARGER, Conn, Database, dialect
 from bot.store.records import (
     AnswerResult,
     AttemptFact,
@@ -45,7 +50,9 @@ class AnswerRules(Protocol):
 
 class AttemptObserver(Protocol):
     """Learns from every stored attempt, inside the transaction that stores it: what it
-    writes commits or rolls back with the attempt."""
+    writes commits or rolls back with the attempt. One that also has `on_attempts(conn,
+    facts)`, which must do what on_attempt does for each fact in turn, is told a whole
+    batch at once on PostgreSQL (bot/store/answer_batch.py)."""
 
     def on_attempt(self, conn: Conn, fact: AttemptFact) -> None: ...
 
@@ -98,6 +105,31 @@ class AnswerRecorder:
 
     def _record_batch(self, conn: Conn,
                       submissions: list[Submission]) -> list[AnswerResult | Exception]:
+        if dialect(conn) == "postgres":
+            outcomes = self._record_together(conn, submissions)
+            if outcomes is not None:
+                return outcomes
+        return self._record_each(conn, submissions)
+
+    def _record_together(self, conn: Conn,
+                         submissions: list[Submission]) -> list[AnswerResult | Exception] | None:
+        """The batch in a few round trips; None (and nothing written) if it could not be."""
+        from bot.store.answer_batch import record_batch  # it builds on this module
+
+        conn.execute("SAVEPOINT batch")
+        try:
+            outcomes: list[AnswerResult | Exception] | None = record_batch(
+                conn, self.rules, self.observers, submissions)
+        except Exception as exc:  # e.g. another process answered in between: redo one by one
+            conn.execute("ROLLBACK TO batch")
+            log.warning("batch of %d answers redone one by one: %s: %s", len(submissions),
+                        type(exc).__name__, exc)
+            outcomes = None
+        conn.execute("RELEASE batch")
+        return outcomes
+
+    def _record_each(self, conn: Conn,
+                     submissions: list[Submission]) -> list[AnswerResult | Exception]:
         outcomes: list[AnswerResult | Exception] = []
         for submission in submissions:
             conn.execute("SAVEPOINT answer")
@@ -138,12 +170,7 @@ class AnswerRecorder:
                         verdict: Verdict, hint_used: bool) -> None:
         if not self.observers:
             return
-        fact = AttemptFact(
-            guild_id=challenge.guild_id, member_id=sub.member_id, mode="challenge",
-            pack_id=challenge.pack_id, problem_id=challenge.problem_id,
-            attempt_no=verdict.attempt_no, choice=verdict.choice, correct=verdict.correct,
-            final=verdict.final, hint_used=hint_used, elapsed=verdict.elapsed,
-            time_limit=challenge.time_limit, answered_at=sub.now)
+        fact = attempt_fact(challenge, sub, verdict, hint_used)
         for observer in self.observers:
             observer.on_attempt(conn, fact)
 
@@ -200,6 +227,17 @@ class AnswerRecorder:
         return tuple(earned)
 
 
+def attempt_fact(challenge: Challenge, sub: Submission, verdict: Verdict,
+                 hint_used: bool) -> AttemptFact:
+    """What the observers learn of a stored answer to a challenge."""
+    return AttemptFact(
+        guild_id=challenge.guild_id, member_id=sub.member_id, mode="challenge",
+        pack_id=challenge.pack_id, problem_id=challenge.problem_id,
+        attempt_no=verdict.attempt_no, choice=verdict.choice, correct=verdict.correct,
+        final=verdict.final, hint_used=hint_used, elapsed=verdict.elapsed,
+        time_limit=challenge.time_limit, answered_at=sub.now)
+
+
 def _mark_solved(conn: Conn, challenge: Challenge, sub: Submission) -> None:
     """Counts the problem solved by the member, once however often they solve it again."""
     conn.execute("INSERT INTO solved (guild_id, member_id, problem_id, pack_id,"
@@ -224,7 +262,15 @@ def _replayed(conn: Conn, sub: Submission,
         " WHERE a.submission_id = ?", (challenge.guild_id, sub.submission_id)).fetchone()
     if row is None:
         return None
-    attempt_no, choice, correct, points, answered_at, total, streak = row
+    *attempt, total, streak = row
+    return replay_result(challenge, tuple(attempt), total, streak)
+
+
+def replay_result(challenge: Challenge, attempt: tuple[Any, ...], total: int,
+                  streak: int) -> AnswerResult:
+    """The original verdict of a stored attempt (attempt_no, choice, correct, points,
+    answered_at), with the member's totals as they are now."""
+    attempt_no, choice, correct, points, answered_at = attempt
     left = 0 if correct else challenge.attempts_allowed - attempt_no
     verdict = Verdict(choice, bool(correct), attempt_no, left, points,
                       max(0.0, answered_at - challenge.opened_at))

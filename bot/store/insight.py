@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.store.db import LARGER, Conn, Database, Row
+from bot.store.batch_sql import arrays, unnest
+from bot.store.db import LARGER, Conn, Database, Row, dialect
 from bot.store.records import AttemptFact
 
 # Timed and scored; practice and review (untimed, unlimited tries) would blur the figures.
@@ -47,6 +48,42 @@ _PICK_UPSERT = (
     " picks = item_picks.picks + 1, correct = item_picks.correct + excluded.correct")
 _TIME_INSERT = (
     "INSERT INTO item_times (guild_id, problem_id, elapsed) VALUES (:guild, :problem, :elapsed)")
+
+# The same tallies a batch at a time (PostgreSQL), in one statement: each row's attempts
+# added up first (MemberTally), then one part per table. An item_members row that another
+# transaction inserts after the UPDATE missed it fails the INSERT, and the batch is redone
+# one answer at a time.
+_TALLY_BATCH = (
+    "WITH d AS (SELECT * FROM " + unnest("bigint", "text", "bigint", *["int"] * 7)
+    + " AS d(guild_id, problem_id, member_id, responses, badge_responses, correct, hinted,"
+    "  if_closed, hint_open, keep)),"
+    " updated AS (UPDATE item_members AS i SET responses = i.responses + d.responses,"
+    "  badge_responses = i.badge_responses + d.badge_responses,"
+    "  correct = i.correct + d.correct,"
+    "  hinted = i.hinted + d.hinted + CASE WHEN i.hint_open = 0 THEN d.if_closed ELSE 0 END,"
+    "  hint_open = CASE WHEN d.keep = 1 THEN i.hint_open ELSE d.hint_open END"
+    "  FROM d WHERE i.guild_id = d.guild_id AND i.problem_id = d.problem_id"
+    "  AND i.member_id = d.member_id RETURNING i.guild_id, i.problem_id, i.member_id),"
+    # a new row: as if after a row whose hint_open was 0
+    " inserted AS (INSERT INTO item_members (guild_id, problem_id, member_id, responses,"
+    "  badge_responses, correct, hinted, hint_open) SELECT d.guild_id, d.problem_id,"
+    "  d.member_id, d.responses, d.badge_responses, d.correct, d.hinted + d.if_closed,"
+    "  CASE WHEN d.keep = 1 THEN 0 ELSE d.hint_open END FROM d WHERE NOT EXISTS"
+    "  (SELECT 1 FROM updated u WHERE u.guild_id = d.guild_id"
+    "  AND u.problem_id = d.problem_id AND u.member_id = d.member_id)),"
+    " totals AS (INSERT INTO item_member_totals (guild_id, member_id, responses, correct)"
+    "  SELECT * FROM " + unnest("bigint", "bigint", "int", "int")
+    + "  ON CONFLICT (guild_id, member_id) DO UPDATE SET"
+    "  responses = item_member_totals.responses + excluded.responses,"
+    "  correct = item_member_totals.correct + excluded.correct),"
+    " picks AS (INSERT INTO item_picks (guild_id, problem_id, choice, picks, correct)"
+    "  SELECT * FROM " + unnest("bigint", "text", "text", "int", "int")
+    + "  ON CONFLICT (guild_id, problem_id, choice) DO UPDATE SET"
+    "  picks = item_picks.picks + excluded.picks,"
+    "  correct = item_picks.correct + excluded.correct),"
+    " times AS (INSERT INTO item_times (guild_id, problem_id, elapsed)"
+    "  SELECT * FROM " + unnest("bigint", "text", "float8") + ")"
+    " SELECT 1")
 
 
 @dataclass(frozen=True)
@@ -96,6 +133,61 @@ def record_attempts(conn: Conn, facts: Iterable[AttemptFact]) -> None:
     conn.executemany(_TIME_INSERT, [p for p in params if p["correct"]])
 
 
+class MemberTally:
+    """What a run of attempts adds to one item_members row, as _MEMBER_UPSERT would add them
+    one at a time. Whether a hint counts hangs on the row's hint_open before the run only
+    until the run's first attempt that opens a response or shows a hint: `keep` until then,
+    and `if_closed`, the hint counted only if the row's response was not counted yet."""
+
+    def __init__(self) -> None:
+        self.responses = self.badge_responses = self.correct = self.hinted = 0
+        self.if_closed = self.hint_open = 0
+        self.keep = True
+
+    def add(self, p: dict[str, Any]) -> None:
+        self.responses += p["new"]
+        self.badge_responses += p["new_badge"]
+        self.correct += p["correct"]
+        if self.keep and not p["new"]:
+            if p["hint"]:
+                self.if_closed, self.hint_open, self.keep = 1, 1, False
+            return
+        self.hinted += int(bool(p["hint"]) and (bool(p["new"]) or self.hint_open == 0))
+        self.hint_open = p["hint"] if p["new"] else max(self.hint_open, p["hint"])
+        self.keep = False
+
+    def columns(self) -> tuple[int, ...]:
+        """What _TALLY_BATCH takes for this row."""
+        return (self.responses, self.badge_responses, self.correct, self.hinted,
+                self.if_closed, self.hint_open, int(self.keep))
+
+
+def record_attempts_together(conn: Conn, facts: Iterable[AttemptFact]) -> None:
+    """What record_attempts does, in one statement (PostgreSQL): see _TALLY_BATCH."""
+    members: dict[tuple[int, str, int], MemberTally] = {}
+    totals: dict[tuple[int, int], list[int]] = {}
+    picks: dict[tuple[int, str, str], list[int]] = {}
+    times: list[tuple[int, str, float]] = []
+    for p in (fact_params(f) for f in facts if f.mode in COUNTED_MODES):
+        members.setdefault((p["guild"], p["problem"], p["member"]), MemberTally()).add(p)
+        _add(totals.setdefault((p["guild"], p["member"]), [0, 0]), p["new"], p["correct"])
+        if p["new"]:
+            _add(picks.setdefault((p["guild"], p["problem"], p["choice"]), [0, 0]), 1,
+                 p["correct"])
+        if p["correct"]:
+            times.append((p["guild"], p["problem"], p["elapsed"]))
+    if members:
+        conn.execute(_TALLY_BATCH, (
+            *arrays(((*key, *tally.columns()) for key, tally in members.items()), 10),
+            *arrays(((*k, *v) for k, v in totals.items()), 4),
+            *arrays(((*k, *v) for k, v in picks.items()), 5), *arrays(times, 3)))
+
+
+def _add(counts: list[int], *values: int) -> None:
+    for n, value in enumerate(values):
+        counts[n] += value
+
+
 class ItemStatsRepo:
     """Keeps the tallies as an attempt observer, and reads them per problem."""
 
@@ -104,6 +196,12 @@ class ItemStatsRepo:
 
     def on_attempt(self, conn: Conn, fact: AttemptFact) -> None:
         record_attempts(conn, (fact,))
+
+    def on_attempts(self, conn: Conn, facts: Sequence[AttemptFact]) -> None:
+        if dialect(conn) == "postgres":
+            record_attempts_together(conn, facts)
+        else:
+            record_attempts(conn, facts)
 
     async def tallies(self, guild_id: int, problem_ids: Sequence[str]) -> list[ItemTallies]:
         """One entry per problem id, in the order given; all read in one hop."""
