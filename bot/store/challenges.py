@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from bot.store.db import Conn, Database
+from bot.store.db import Conn, Database, dialect
 from bot.store.records import Challenge, ChallengeMissing, MemberProgress, NewChallenge, Reveal
 from bot.store.rows import challenge_from_row
 
 # Only NewChallenge's own fields: a Challenge passed in would otherwise write its id too.
 NEW_FIELDS = tuple(f.name for f in fields(NewChallenge))
+CHANNEL_LOCKS = 0x7475  # advisory lock space of "one open challenge per channel"
 INSERT_NEW = (f"INSERT INTO challenges ({', '.join(NEW_FIELDS)})"
               f" VALUES ({', '.join('?' * len(NEW_FIELDS))}) RETURNING id")
 
@@ -102,6 +103,11 @@ def get_challenge(conn: Conn, challenge_id: int) -> Challenge:
 
 
 def _open(conn: Conn, new: NewChallenge, exclusive: bool) -> Challenge | int:
+    if exclusive and dialect(conn) == "postgres":
+        # SQLite's BEGIN IMMEDIATE already serialises this check and insert; PostgreSQL's
+        # processes (the schedule leader and the channel's own shard) take turns per channel.
+        conn.execute("SELECT pg_advisory_xact_lock(?, ?)",
+                     (CHANNEL_LOCKS, new.channel_id % 2**31))
     if exclusive:  # an overdue one is being revealed: it no longer holds the channel
         busy = conn.execute("SELECT id FROM challenges WHERE channel_id = ? AND closed_at IS NULL"
                             " AND deadline > ? ORDER BY deadline LIMIT 1",

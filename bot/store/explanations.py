@@ -46,12 +46,16 @@ def _get(conn: Conn, cache_key: str) -> StoredExplanation | None:
 
 
 def _put(conn: Conn, item: StoredExplanation) -> None:
-    conn.execute("DELETE FROM explanations WHERE cache_key = ?", (item.cache_key,))
-    conn.execute(
+    """Stores a result once: a key names the same code, parameters and device, so a result
+    already there (two processes that ran the same thing) is as good and is kept."""
+    stored = conn.execute(
         "INSERT INTO explanations (cache_key, problem_id, text, metrics_json, answer, device,"
-        " duration_s, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " duration_s, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (cache_key) DO NOTHING RETURNING cache_key",
         (item.cache_key, item.problem_id, item.text, json.dumps(item.metrics), item.answer,
-         item.device, item.duration_s, item.created_at))
+         item.device, item.duration_s, item.created_at)).fetchone()
+    if stored is None:
+        return
     conn.executemany(
         "INSERT INTO explanation_figures (cache_key, position, name, png) VALUES (?, ?, ?, ?)",
         [(item.cache_key, i, name, png) for i, (name, png) in enumerate(item.figures)])

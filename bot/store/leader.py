@@ -19,7 +19,7 @@ from collections.abc import Callable
 import asyncpg
 
 from bot.store.db import Database
-from bot.store.postgres import redact
+from bot.store.postgres import KEEPALIVES, redact
 
 log = logging.getLogger(__name__)
 LEADER_LOCK = 0x7475746F72_6C6561  # "tutor" "lea": pg_try_advisory_lock's key
@@ -68,8 +68,9 @@ class LeaderLock:
     async def _connection(self) -> asyncpg.Connection:
         if self.conn is not None and not self.conn.is_closed():
             return self.conn
-        conn: asyncpg.Connection = await asyncio.wait_for(asyncpg.connect(self.url),
-                                                          PING_TIMEOUT_S)
+        # Keepalives: a leader whose machine vanished frees the lock in about 25 s.
+        conn: asyncpg.Connection = await asyncio.wait_for(
+            asyncpg.connect(self.url, server_settings=KEEPALIVES), PING_TIMEOUT_S)
         self.conn = conn
         if self.listener is not None:
             listener = self.listener

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -103,9 +104,19 @@ class PgCursor:
 class PgConn:
     """One asyncpg connection, driven synchronously from the database's own thread."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, conn: asyncpg.Connection) -> None:
-        self.loop, self.conn = loop, conn
+    def __init__(self, loop: asyncio.AbstractEventLoop, conn: asyncpg.Connection,
+                 url: str) -> None:
+        self.loop, self.conn, self.url = loop, conn, url
         self._prepared: dict[str, Any] = {}
+
+    def ensure_connected(self) -> None:
+        """Between units of work: a connection the server dropped (a restart, a failover,
+        a network cut) is replaced, so the process recovers instead of failing every call."""
+        if not self.conn.is_closed():
+            return
+        log.warning("the PostgreSQL connection was lost: reconnecting to %s", redact(self.url))
+        self._prepared.clear()
+        self.conn = self.loop.run_until_complete(_open_connection(self.url))
 
     @property
     def in_transaction(self) -> bool:
@@ -140,7 +151,17 @@ class PgConn:
     async def _execute(self, sql: str, params: Params) -> PgCursor:
         statement, fills = await self._statement(sql)
         args = _typed(statement, arguments(sql, fills, params))
-        rows = await statement.fetch(*args)
+        try:
+            rows = await statement.fetch(*args)
+        except asyncpg.InvalidCachedStatementError:
+            # Another process migrated a table under this prepared statement (a rolling
+            # upgrade): prepare it again. Inside a transaction the server has already
+            # aborted it, so the caller's unit of work fails and may be retried.
+            self._prepared.pop(translate(sql)[0], None)
+            if self.in_transaction:
+                raise
+            statement, fills = await self._statement(sql)
+            rows = await statement.fetch(*args)
         return PgCursor(rows, _rowcount(statement.get_statusmsg(), rows))
 
     async def _executemany(self, sql: str, seq: Sequence[Params]) -> PgCursor:
@@ -168,7 +189,8 @@ class PostgresDatabase(Database):
     dialect = "postgres"
 
     def __init__(self, executor: ThreadPoolExecutor, conn: PgConn, url: str) -> None:
-        self._executor, self._conn, self.path = executor, conn, url
+        self._executor, self._conn = executor, conn
+        self.path = redact(url)  # what logs and messages may show
         self._closed = False
 
     @classmethod
@@ -191,7 +213,11 @@ class PostgresDatabase(Database):
     async def run(self, fn: Callable[[Any], T]) -> T:
         if self._closed:
             raise RuntimeError(CLOSED)
-        return await asyncio.wrap_future(self._executor.submit(fn, self._conn))
+        return await asyncio.wrap_future(self._executor.submit(self._unit, fn))
+
+    def _unit(self, fn: Callable[[PgConn], T]) -> T:
+        self._conn.ensure_connected()
+        return fn(self._conn)
 
     async def transaction(self, fn: Callable[[Any], T]) -> T:
         return await self.run(lambda c: pg_transaction(c, fn))
@@ -228,18 +254,37 @@ def pg_transaction(conn: PgConn, fn: Callable[[PgConn], T]) -> T:
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for logs."""
-    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+    """The URL without its password (in the user part or the query), for logs."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        user, host = netloc.rsplit("@", 1)
+        netloc = f"{user.split(':', 1)[0]}:***@{host}" if ":" in user else netloc
+    query = re.sub(r"(^|&)password=[^&]*", r"\1password=***", parts.query)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+# TCP keepalives per session: a peer that vanished (a machine lost, not a process ended) is
+# noticed in about 25 s instead of the kernel's two hours; commands time out rather than
+# holding the database thread forever.
+KEEPALIVES = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5",
+              "tcp_keepalives_count": "3"}
+COMMAND_TIMEOUT_S = 60.0
+
+
+async def _open_connection(url: str) -> asyncpg.Connection:
+    raw = await asyncpg.connect(url, statement_cache_size=0, server_settings=KEEPALIVES,
+                                command_timeout=COMMAND_TIMEOUT_S)
+    # avg() of integers and sum() of bigints are numeric: read them as floats, as SQLite.
+    await raw.set_type_codec("numeric", encoder=str, decoder=float, schema="pg_catalog",
+                             format="text")
+    return raw
 
 
 def _connect(url: str) -> PgConn:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    raw = loop.run_until_complete(asyncpg.connect(url, statement_cache_size=0))
-    # sum() and avg() of integers are numeric in PostgreSQL: read them as floats, as SQLite.
-    loop.run_until_complete(raw.set_type_codec(
-        "numeric", encoder=str, decoder=float, schema="pg_catalog", format="text"))
-    return PgConn(loop, raw)
+    return PgConn(loop, loop.run_until_complete(_open_connection(url)), url)
 
 
 def _disconnect(conn: PgConn) -> None:
@@ -266,4 +311,6 @@ def migrate(conn: PgConn) -> int:
             current = number
         return current
     finally:
+        if conn.in_transaction:  # a failed migration: its error, not the unlock's, is raised
+            conn.script("ROLLBACK")
         conn.execute("SELECT pg_advisory_unlock(?)", (MIGRATION_LOCK,))

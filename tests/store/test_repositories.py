@@ -102,3 +102,27 @@ async def test_the_challenge_reads_a_scheduler_and_the_reveal_rely_on(store, ope
     assert [c.id for c in await store.challenges.unrevealed()] == [old.id]
     await store.challenges.mark_revealed(old.id, 1_200.0)
     assert await store.challenges.unrevealed() == []
+
+
+async def test_two_processes_opening_in_one_channel_at_once_open_one(store, database, bank):
+    """The schedule leader and the channel's own shard may both start a challenge in one
+    channel at the same moment: on separate connections, exactly one opens."""
+    import asyncio
+
+    from bot.core.rules import CoreRules
+    from bot.store import Store
+    from bot.store.records import NewChallenge
+
+    other = await Store.open(database, CoreRules.for_bank(bank))
+    new = NewChallenge(guild_id=GUILD, channel_id=CHANNEL, problem_id="pack-0", pack_id="pack",
+                       kind="concept", difficulty="intermediate", answer="A", letters="ABCD",
+                       attempts_allowed=2, opened_at=1_000.0, deadline=1_060.0,
+                       scoring_mode="speed", hint_cost_percent=25)
+    try:
+        outcomes = await asyncio.gather(*(repo.challenges.open(new, exclusive=True)
+                                          for repo in (store, other, store, other)))
+    finally:
+        await other.close()
+    opened = [o for o in outcomes if not isinstance(o, int)]
+    assert len(opened) == 1
+    assert all(o == opened[0].id for o in outcomes if isinstance(o, int))
