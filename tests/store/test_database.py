@@ -153,3 +153,26 @@ async def test_the_pragmas_are_set_on_the_connection(db_path, bank):
     finally:
         await store.close()
     assert pragmas == ["wal", 1, 1, 5000]
+
+
+async def test_postgres_recovers_when_the_server_drops_its_connection(postgres_url):
+    """A restart or failover ends the session: at most the call that meets the broken
+    connection fails; the next ones run on a new connection."""
+    import asyncpg
+
+    db = await open_database(postgres_url)
+    try:
+        pid = (await db.fetchone("SELECT pg_backend_pid()"))[0]
+        admin = await asyncpg.connect(postgres_url)
+        await admin.execute("SELECT pg_terminate_backend($1)", pid)
+        await admin.close()
+        failures = 0
+        for _ in range(3):
+            try:
+                await db.fetchone("SELECT 1")
+            except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
+                failures += 1
+        assert failures <= 1
+        assert (await db.fetchone("SELECT pg_backend_pid()"))[0] != pid
+    finally:
+        await db.close()
