@@ -1,5 +1,6 @@
 """The maintained leaderboard equals a brute-force count over the attempts."""
 
+import asyncio
 import contextlib
 import random
 from collections import Counter
@@ -28,18 +29,23 @@ async def brute_force(store, period: Period, now: float, pack: str | None) -> Co
 
 @pytest.fixture
 async def played(service, open_challenge, bank):
-    """40 challenges over 70 days, two packs' worth of problems, 30 members."""
+    """40 challenges over 70 days, two packs' worth of problems, 30 members. Each round of
+    a challenge's clicks arrives together, as on a busy post (and commits as one batch)."""
     rng = random.Random(3)
     start = 1_767_225_600.0  # 2026-01-01 UTC
+
+    async def click(ch, member, attempt, choice, at):
+        with contextlib.suppress(ChallengeError):
+            await service.answer(ch.id, member, choice, at, f"{ch.id}-{member}-{attempt}")
+
     for n in range(40):
         problem = rng.choice(list(bank.problems.values()))
         ch = await open_challenge(problem.id, now=start + n * 1.75 * DAY)
-        for member in rng.sample(range(30), 12):
-            for attempt in range(2):
-                at = ch.opened_at + rng.uniform(0, 100) + attempt
-                with contextlib.suppress(ChallengeError):
-                    await service.answer(ch.id, member, rng.choice("ABCD"), at,
-                                         f"{ch.id}-{member}-{attempt}")
+        members = rng.sample(range(30), 12)
+        for attempt in range(2):
+            await asyncio.gather(*(
+                click(ch, member, attempt, rng.choice("ABCD"),
+                      ch.opened_at + rng.uniform(0, 100) + attempt) for member in members))
     return start + 39 * 1.75 * DAY + 50
 
 
