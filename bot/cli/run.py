@@ -11,6 +11,7 @@ import aiohttp
 import discord
 
 from bot.app import create_bot
+from bot.cli.services import UNREACHABLE, unreachable_line
 from bot.config import Config
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ async def sync_commands(config: Config) -> None:
         print(await bot.sync_commands())
 
 
-def on_discord(work: Callable[[], Coroutine[Any, Any, None]]) -> int:
+def on_discord(work: Callable[[], Coroutine[Any, Any, None]], config: Config) -> int:
     """Runs work against Discord; what can go wrong there is one clear line, not a trace."""
     try:
         asyncio.run(work())
@@ -55,6 +56,9 @@ def on_discord(work: Callable[[], Coroutine[Any, Any, None]]) -> int:
         return 1
     except discord.HTTPException as exc:
         print(f"Discord refused the request: {exc.status} {exc.text[:200]}")
+        return 1
+    except UNREACHABLE as exc:  # the store or Redis, before anything was served
+        print(unreachable_line(exc, config))
         return 1
     except KeyboardInterrupt:
         pass
@@ -82,11 +86,11 @@ def main_run(config: Config) -> int:
         print("tutorbot run needs DISCORD_TOKEN (in .env or the environment). Without one, "
               "`tutorbot demo` shows the bot in a simulated Discord.")
         return 1
-    return on_discord(lambda: run_on_discord(config))
+    return on_discord(lambda: run_on_discord(config), config)
 
 
 def main_sync(config: Config) -> int:
     if not config.discord_token:
         print("Set DISCORD_TOKEN (in .env or the environment) to register commands.")
         return 1
-    return on_discord(lambda: sync_commands(config))
+    return on_discord(lambda: sync_commands(config), config)

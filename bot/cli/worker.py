@@ -14,8 +14,10 @@ import logging
 import os
 import signal
 import socket
+import sys
 
 from bot.bank import load_bank
+from bot.cli.services import UNREACHABLE, unreachable_line
 from bot.config import Config
 from bot.queue.broker import make_broker
 from bot.queue.worker import JobWorker, serve
@@ -29,8 +31,12 @@ def main(config: Config) -> int:
     """Serves until SIGTERM or Ctrl-C; REDIS_URL was checked by the command line."""
     if config.worker_gpu is not None:  # read by the children, which alone touch CUDA
         os.environ["CUDA_VISIBLE_DEVICES"] = str(config.worker_gpu)
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C before the handler is in place
-        asyncio.run(run(config))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C before the handler is in place
+            asyncio.run(run(config))
+    except UNREACHABLE as exc:
+        print(f"tutorbot worker: {unreachable_line(exc, config)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -133,3 +133,28 @@ def test_a_broken_pack_lists_its_errors_instead_of_a_traceback(run_bot, bot_env,
     errors, summary = result.stderr.splitlines()
     assert "field 'answer': 'E' is not one of the choices" in errors
     assert summary.startswith("tutorbot: 1 error(s) in the packs at ")
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("unreachable", ["redis", "postgres"])
+def test_a_worker_that_cannot_reach_its_servers_says_which_in_one_line(run_bot, one_pack,
+                                                                       unreachable):
+    env = dict(one_pack, REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0")
+    if unreachable == "postgres":
+        env["DATABASE_URL"] = f"postgresql://tutor:s3cret@127.0.0.1:{closed_port()}/tutorbot"
+    done = run_bot("worker", env=env)
+
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if line.startswith("tutorbot worker:")]
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    assert ("Cannot reach Redis" if unreachable == "redis" else "Cannot reach the database") \
+        in lines[0]
+    assert "s3cret" not in done.stderr + done.stdout
