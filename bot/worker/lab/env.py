@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+from collections.abc import Iterator
 
 import torch
 
@@ -25,3 +27,17 @@ def configure(device: str, threads: int | None = None) -> None:
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     torch.manual_seed(seed)
+
+
+@contextlib.contextmanager
+def one_thread(device: str = "cpu") -> Iterator[None]:
+    """One CPU thread for a block, then the setting restored: the experiments' tensors are so
+    small that a second thread only adds hand-offs, which cost most on a busy machine (a
+    batch child may have been given more threads for its lane)."""
+    before = torch.get_num_threads()
+    if device == "cpu":
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -8,7 +8,6 @@ bundled digits (1,797 8x8 images, no download).
 
 from __future__ import annotations
 
-import contextlib
 import statistics
 
 import torch
@@ -16,25 +15,13 @@ from sklearn.datasets import load_digits
 from torch import nn
 
 from bot.worker.lab.data import Split
-from bot.worker.lab.env import seed_everything
+from bot.worker.lab.env import one_thread, seed_everything
 from bot.worker.lab.train import accuracy, train_steps
 
 LRS = (0.2, 1.0)
 STEPS = {"test": 60, "cpu": 150, "full": 300}
 BATCH, N_TRAIN = 32, 1200
 TRAINS = 0.3  # validation accuracy that counts as "trains" (chance is 0.1)
-
-
-@contextlib.contextmanager
-def one_thread(device: str):
-    """Tiny convolutions run no faster on more CPU threads; one avoids contention."""
-    before = torch.get_num_threads()
-    if device == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def digits(seed: int) -> tuple[Split, Split]:

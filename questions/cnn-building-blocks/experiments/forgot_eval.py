@@ -10,7 +10,6 @@ statistics, not the mode itself, are what changes).
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import statistics
 
@@ -20,25 +19,13 @@ from torch import nn
 
 from bot.worker.lab import plots
 from bot.worker.lab.data import Split
-from bot.worker.lab.env import seed_everything
+from bot.worker.lab.env import one_thread, seed_everything
 from bot.worker.lab.train import accuracy, train_steps
 
 SIZES = {"test": {"steps": 80, "singles": 150}, "cpu": {"steps": 200, "singles": 597},
          "full": {"steps": 400, "singles": 597}}
 BATCH, N_TRAIN, LR = 64, 1200, 0.05
 MARGIN = 0.1
-
-
-@contextlib.contextmanager
-def one_thread(device: str):
-    """Tiny convolutions run no faster on more CPU threads; one avoids contention."""
-    before = torch.get_num_threads()
-    if device == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def digits(seed: int) -> tuple[Split, Split]:

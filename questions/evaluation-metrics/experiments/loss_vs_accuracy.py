@@ -9,7 +9,6 @@ sklearn.metrics (log_loss, accuracy_score).
 
 from __future__ import annotations
 
-import contextlib
 import statistics
 from dataclasses import dataclass, field
 
@@ -17,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bot.worker.lab.env import seed_everything
+from bot.worker.lab.env import one_thread, seed_everything
 
 SIZES = {
     "test": {"train": 200, "val": 500, "steps": 240, "eval_every": 10},
@@ -93,19 +92,6 @@ def sklearn_check(model: nn.Module, x: torch.Tensor, y: torch.Tensor, hist: Hist
     t = y.cpu().numpy()
     return max(abs(log_loss(t, probs, labels=list(range(10))) - hist.val_loss[-1]),
                abs(accuracy_score(t, probs.argmax(1)) - hist.val_acc[-1]))
-
-
-@contextlib.contextmanager
-def one_thread(device: str):
-    """Runs on one CPU thread, then restores the setting: these tensors are so small that
-    a second thread only adds synchronisation, which costs most on a busy machine."""
-    before = torch.get_num_threads()
-    if device == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def run(ctx):

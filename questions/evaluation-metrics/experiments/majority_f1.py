@@ -7,12 +7,11 @@ chance level; and the constant predictor is scored at other positive rates for t
 
 from __future__ import annotations
 
-import contextlib
 import statistics
 
 import torch
 
-from bot.worker.lab.env import seed_everything
+from bot.worker.lab.env import one_thread, seed_everything
 
 SIZES = {  # the problem's test set is 950 + 50; larger sizes only add the figure's sweep
     "test": {"negatives": 950, "positives": 50, "sweep": (0.01, 0.05, 0.2, 0.5)},
@@ -48,19 +47,6 @@ def sklearn_scores(y_true: torch.Tensor, y_pred: torch.Tensor) -> dict[str, floa
     t, p = y_true.cpu().numpy(), y_pred.cpu().numpy()
     return {"accuracy": float(accuracy_score(t, p)),
             "macro_f1": float(f1_score(t, p, average="macro", zero_division=0))}
-
-
-@contextlib.contextmanager
-def one_thread(device: str):
-    """Runs on one CPU thread, then restores the setting: these tensors are so small that
-    a second thread only adds synchronisation, which costs most on a busy machine."""
-    before = torch.get_num_threads()
-    if device == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def run(ctx):

@@ -8,11 +8,9 @@ the same confusion matrix; every number is cross-checked against sklearn.metrics
 
 from __future__ import annotations
 
-import contextlib
-
 import torch
 
-from bot.worker.lab.env import seed_everything
+from bot.worker.lab.env import one_thread, seed_everything
 
 SIZES = {"test": {"rows": 400}, "cpu": {"rows": 4000}, "full": {"rows": 40000}}
 CLASSES = (3, 5, 10)
@@ -67,19 +65,6 @@ def scenario(k: int, quality: float, rows: int, device: str) -> tuple[torch.Tens
     guess = torch.multinomial(prior.sqrt() / prior.sqrt().sum(), rows, replacement=True)
     right = torch.rand(rows) < quality
     return y_true.to(device), torch.where(right, y_true, guess).to(device)
-
-
-@contextlib.contextmanager
-def one_thread(device: str):
-    """Runs on one CPU thread, then restores the setting: these tensors are so small that
-    a second thread only adds synchronisation, which costs most on a busy machine."""
-    before = torch.get_num_threads()
-    if device == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def run(ctx):

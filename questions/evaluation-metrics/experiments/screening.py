@@ -8,14 +8,13 @@ same test rows; metrics computed in torch and cross-checked with sklearn.metrics
 
 from __future__ import annotations
 
-import contextlib
 import statistics
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bot.worker.lab.env import seed_everything
+from bot.worker.lab.env import one_thread, seed_everything
 
 SIZES = {
     "test": {"train": 4000, "test": 4000, "steps": 150},
@@ -67,19 +66,6 @@ def sklearn_scores(y: torch.Tensor, pred: torch.Tensor) -> dict[str, float]:
             "macro_f1": f1_score(t, p, average="macro", zero_division=0),
             "precision": precision_score(t, p, zero_division=0),
             "recall": recall_score(t, p, zero_division=0)}
-
-
-@contextlib.contextmanager
-def one_thread(device: str):
-    """Runs on one CPU thread, then restores the setting: these tensors are so small that
-    a second thread only adds synchronisation, which costs most on a busy machine."""
-    before = torch.get_num_threads()
-    if device == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def run(ctx):

@@ -10,7 +10,6 @@ with sklearn.metrics.log_loss / accuracy_score.
 
 from __future__ import annotations
 
-import contextlib
 import statistics
 
 import numpy as np
@@ -18,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bot.worker.lab.env import seed_everything
+from bot.worker.lab.env import one_thread, seed_everything
 
 SIZES = {
     "test": {"train": 200, "calib": 400, "steps": 180},
@@ -95,19 +94,6 @@ def measure(logits: torch.Tensor, y: torch.Tensor, t: float) -> dict[str, float]
     return {"acc": float((probs.argmax(1) == y).double().mean()), "ece": ece(probs, y),
             "nll": float(F.cross_entropy(logits / t, y)),
             "conf": float(probs.max(1).values.mean())}
-
-
-@contextlib.contextmanager
-def one_thread(device: str):
-    """Runs on one CPU thread, then restores the setting: these tensors are so small that
-    a second thread only adds synchronisation, which costs most on a busy machine."""
-    before = torch.get_num_threads()
-    if device == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def run(ctx):

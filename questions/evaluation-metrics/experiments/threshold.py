@@ -9,14 +9,13 @@ computed in torch and cross-checked against sklearn.metrics.f1_score.
 
 from __future__ import annotations
 
-import contextlib
 import statistics
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bot.worker.lab.env import seed_everything
+from bot.worker.lab.env import one_thread, seed_everything
 
 SIZES = {
     "test": {"train": 2000, "val": 4000, "test": 4000, "steps": 150},
@@ -45,19 +44,6 @@ def f1_at(probs: torch.Tensor, y: torch.Tensor, thresholds: torch.Tensor) -> dic
     recall = tp / (y == 1).sum().clamp(min=1)
     f1 = torch.where(tp > 0, 2 * precision * recall / (precision + recall).clamp(min=1e-12), 0.0)
     return {"precision": precision, "recall": recall, "f1": f1}
-
-
-@contextlib.contextmanager
-def one_thread(device: str):
-    """Runs on one CPU thread, then restores the setting: these tensors are so small that
-    a second thread only adds synchronisation, which costs most on a busy machine."""
-    before = torch.get_num_threads()
-    if device == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def run(ctx):

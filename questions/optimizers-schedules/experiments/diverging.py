@@ -10,14 +10,13 @@ is the answer.
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from bot.worker.lab.env import seed_everything
+from bot.worker.lab.env import one_thread, seed_everything
 
 SIZES = {"test": {"steps": 100}, "cpu": {"steps": 200}, "full": {"steps": 400}}
 BASE = {"lr": 0.3, "batch": 32, "train": 1297}
@@ -29,19 +28,6 @@ ARMS = {
     "D": ("batch too small (4 images)", {"batch": 4}),
 }
 EXPLODED = 10.0  # "explodes": the loss rises above 10x its first logged value, or is not finite
-
-
-@contextlib.contextmanager
-def one_thread(device: str):
-    """Tensors this small run faster on one CPU thread than two (the hand-offs between
-    threads cost more than the work); the process's setting is restored afterwards."""
-    before = torch.get_num_threads()
-    if device == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def digits(seed: int, device: str):

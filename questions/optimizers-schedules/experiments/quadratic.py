@@ -11,13 +11,12 @@ one rate per optimizer and quadratic, chosen by the median final loss over the s
 
 from __future__ import annotations
 
-import contextlib
 import math
 import statistics
 
 import torch
 
-from bot.worker.lab.env import seed_everything
+from bot.worker.lab.env import one_thread, seed_everything
 
 SIZES = {"test": {"steps": 100, "dim": 20}, "cpu": {"steps": 200, "dim": 20},
          "full": {"steps": 400, "dim": 50}}
@@ -32,19 +31,6 @@ CHOICES = {
     "C": (True, False),   # only on the axis-aligned one
     "D": (False, True),   # only on the rotated one
 }
-
-
-@contextlib.contextmanager
-def one_thread(device: str):
-    """Tensors this small run faster on one CPU thread than two (the hand-offs between
-    threads cost more than the work); the process's setting is restored afterwards."""
-    before = torch.get_num_threads()
-    if device == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def quadratic(seed: int, dim: int, rotated: bool, device: str):

@@ -10,7 +10,6 @@ choice's reading of the curve, and compare validation accuracy.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import statistics
 
@@ -18,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from bot.worker.lab.env import seed_everything
+from bot.worker.lab.env import one_thread, seed_everything
 
 SIZES = {
     "test": {"sweep": 60, "steps": 120},
@@ -33,19 +32,6 @@ CHOICES = {
     "D": "the smallest rate of the sweep",
 }
 MARGIN = 0.05  # the winner must lead the runner-up's median accuracy by 5 points
-
-
-@contextlib.contextmanager
-def one_thread(device: str):
-    """Tensors this small run faster on one CPU thread than two (the hand-offs between
-    threads cost more than the work); the process's setting is restored afterwards."""
-    before = torch.get_num_threads()
-    if device == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def digits(seed: int, device: str):

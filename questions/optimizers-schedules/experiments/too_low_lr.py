@@ -9,7 +9,6 @@ is the answer.
 
 from __future__ import annotations
 
-import contextlib
 import statistics
 
 import torch
@@ -17,7 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from bot.worker.lab import plots
-from bot.worker.lab.env import seed_everything
+from bot.worker.lab.env import one_thread, seed_everything
 
 SIZES = {"test": {"steps": 120}, "cpu": {"steps": 300}, "full": {"steps": 300}}  # the problem: 300
 BASE = {"lr": 0.001, "batch": 32, "momentum": 0.0}
@@ -29,19 +28,6 @@ ARMS = {
 }
 MARGIN = 0.05  # the winner must beat the runner-up's median accuracy by 5 points
 EVALS = 6  # validation accuracy measured 10 times along each run, for the figure
-
-
-@contextlib.contextmanager
-def one_thread(device: str):
-    """Tensors this small run faster on one CPU thread than two (the hand-offs between
-    threads cost more than the work); the process's setting is restored afterwards."""
-    before = torch.get_num_threads()
-    if device == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def digits(seed: int, device: str):

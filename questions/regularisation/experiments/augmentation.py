@@ -9,7 +9,6 @@ same held-out images, never transformed.
 
 from __future__ import annotations
 
-import contextlib
 import statistics
 
 import torch
@@ -18,7 +17,7 @@ from torch.nn import functional as F
 
 from bot.worker.lab import plots
 from bot.worker.lab.data import make_split
-from bot.worker.lab.env import seed_everything
+from bot.worker.lab.env import one_thread, seed_everything
 
 SIZES = {
     "test": {"train": 150, "val": 500, "steps": 100},
@@ -26,18 +25,6 @@ SIZES = {
     "full": {"train": 200, "val": 2000, "steps": 400},
 }
 SIZE, LR, HIDDEN, MAX_SHIFT, NOISE_STD = 12, 3e-3, 64, 2, 0.5
-
-
-@contextlib.contextmanager
-def one_thread(device: str):
-    """These nets are tiny: on CPU one thread does the work and spins against nothing."""
-    before = torch.get_num_threads()
-    if device == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def rot90(images: torch.Tensor, gen: torch.Generator) -> torch.Tensor:

@@ -9,14 +9,14 @@ possible causes: dropout, or a validation set that is easier than the training s
 
 from __future__ import annotations
 
-import contextlib
 import statistics
 
 import torch
 from torch import nn
 
 from bot.worker.lab import plots
-from bot.worker.lab.env import seed_everything
+from bot.worker.lab.digits import digits, evaluate, split
+from bot.worker.lab.env import one_thread, seed_everything
 
 SIZES = {
     # The problem reads the log after 20 epochs; larger sizes measure validation more finely.
@@ -25,48 +25,6 @@ SIZES = {
     "full": {"train": 500, "val": 1200, "epochs": 20, "batch": 100},
 }
 P, HIDDEN, LR = 0.5, 128, 2e-3
-
-
-@contextlib.contextmanager
-def one_thread(device: str):
-    """These nets are tiny: on CPU one thread does the work and spins against nothing."""
-    before = torch.get_num_threads()
-    if device == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-def digits(device: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """sklearn's 1,797 8x8 handwritten digits (shipped with the package), pixels in [0, 1]."""
-    from sklearn.datasets import load_digits  # here: the deciding functions need no sklearn
-
-    data = load_digits()
-    images = torch.tensor(data.data / 16.0, dtype=torch.float32, device=device)
-    return images, torch.tensor(data.target, dtype=torch.long, device=device)
-
-
-def split(images, labels, seed: int, *sizes: int):
-    """Disjoint random subsets of the given sizes, drawn with `seed`."""
-    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
-    order = order.to(labels.device)
-    parts, start = [], 0
-    for size in sizes:
-        index = order[start:start + size]
-        parts.append((images[index], labels[index]))
-        start += size
-    return parts
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, images, labels) -> tuple[float, float]:
-    """(cross-entropy, accuracy) in eval mode."""
-    model.eval()
-    logits = model(images)
-    loss = nn.functional.cross_entropy(logits, labels).item()
-    return loss, (logits.argmax(1) == labels).float().mean().item()
 
 
 def make_model() -> nn.Sequential:

@@ -9,14 +9,13 @@ same examples in every arm; only the factor differs.
 
 from __future__ import annotations
 
-import contextlib
 import statistics
 
 import torch
 from torch import nn
 
 from bot.worker.lab import plots
-from bot.worker.lab.env import seed_everything
+from bot.worker.lab.env import one_thread, seed_everything
 
 BATCH, MICRO = 32, 8
 STEPS = BATCH // MICRO  # 4 accumulation steps
@@ -32,18 +31,6 @@ def make_data(n: int, seed: int, device: str) -> tuple[torch.Tensor, torch.Tenso
     x = torch.randn(n, 64, generator=gen)
     y = (x @ torch.randn(64, 10, generator=gen)).argmax(1)
     return x.to(device), y.to(device)
-
-
-@contextlib.contextmanager
-def one_thread():
-    """Tensors this small gain nothing from a second thread, and on a busy machine the
-    hand-off between threads can cost more than the maths; the setting is restored after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def flat_grad(model: nn.Module) -> torch.Tensor:

@@ -8,12 +8,10 @@ unfreezes the model. Same module, inputs and optimizer in every arm; only the wa
 
 from __future__ import annotations
 
-import contextlib
-
 import torch
 from torch import nn
 
-from bot.worker.lab.env import seed_everything
+from bot.worker.lab.env import one_thread, seed_everything
 
 WAYS = {
     "A": "plain attribute",
@@ -73,18 +71,6 @@ def decide(checks: dict[str, dict[str, bool]]) -> str:
 
 def yes(flag: bool) -> str:
     return "yes" if flag else "NO"
-
-
-@contextlib.contextmanager
-def one_thread():
-    """Tensors this small gain nothing from a second thread, and on a busy machine the
-    hand-off between threads can cost more than the maths; the setting is restored after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def run(ctx):
