@@ -147,9 +147,6 @@ class TutorBot(commands.Bot):
         self.leadership = self.build_leadership()
         log.info("running %s; REST budget %s", self.ownership.describe(),
                  "shared in Redis" if self.budget else "of this process alone")
-        if self.ownership.partial and not self.config.database_url:
-            log.warning("other processes run the other shards, but without DATABASE_URL "
-                        "nothing tells them apart: each one runs every schedule")
         if self.serve:
             await self.tutor.poster.restore()
             if self.ownership.partial:  # the leader may open challenges in our servers
@@ -173,7 +170,7 @@ class TutorBot(commands.Bot):
                                  AnsweredCounter(), self.channel_for, pacer, owned,
                                  reveal_extras=[why_buttons(self.bank)])
         explainer = Explainer.from_config(self.config, self.store.explanations, self.bank,
-                                          self.now)
+                                          self.now, self.store.explanation_jobs)
         schedules = ScheduleService(self.store, self.bank, self.now)
         weekly = WeeklyService(self.store)
         badge_roles = BadgeRoleService(self.store, challenges.catalogue)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-import threading
 import time
 from collections.abc import Callable
 
@@ -32,7 +31,7 @@ from bot.store.explanations import (
     ExplanationJobs,
     StoredExplanation,
 )
-from bot.worker.backend import RealClockLoop
+from bot.worker.backend import LoopThread
 from bot.worker.explainer import ProgressReport, RunRequest
 from bot.worker.runner import ExperimentError
 
@@ -75,8 +74,7 @@ class QueueRuns:
         self._started = False
         # The waits on job rows: tasks of a loop on a thread of their own (start()).
         self._waiting: set[asyncio.Task[StoredExplanation]] = set()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._thread = LoopThread("explain-queue")
 
     @classmethod
     def from_config(cls, config: Config, cache: ExplanationCache,
@@ -92,19 +90,10 @@ class QueueRuns:
         polls (and a test harness can tell this wait from the bot's own work)."""
         loop = asyncio.get_running_loop()
         result: asyncio.Future[StoredExplanation] = loop.create_future()
-        waiting = asyncio.run_coroutine_threadsafe(self._tracked(request, report),
-                                                   self._waiting_loop())
+        waiting = self._thread.submit(self._tracked(request, report))
         waiting.add_done_callback(
             lambda done: loop.call_soon_threadsafe(_hand_over, done, result))
         return result
-
-    def _waiting_loop(self) -> asyncio.AbstractEventLoop:
-        if self._loop is None:
-            self._loop = RealClockLoop()
-            self._thread = threading.Thread(target=self._loop.run_forever,
-                                            name="explain-queue", daemon=True)
-            self._thread.start()
-        return self._loop
 
     async def _tracked(self, request: RunRequest, report: ProgressReport) -> StoredExplanation:
         waiting = asyncio.current_task()
@@ -134,15 +123,10 @@ class QueueRuns:
 
     async def close(self) -> None:
         """Stops waiting; the jobs go on, their rows keep the deadline for other bots."""
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
+        if not self._thread.started:
             return
-        self._loop = self._thread = None
-        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._stop_waiting(), loop))
-        loop.call_soon_threadsafe(loop.stop)
-        await asyncio.to_thread(thread.join, 10)
-        if not thread.is_alive():
-            loop.close()
+        await asyncio.wrap_future(self._thread.submit(self._stop_waiting()))
+        await asyncio.to_thread(self._thread.stop)
 
     async def _stop_waiting(self) -> None:
         for waiting in list(self._waiting):

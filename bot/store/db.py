@@ -105,13 +105,15 @@ class Database:
         raise NotImplementedError
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        raise NotImplementedError
+        """One statement, committed on its own; returns how many rows it changed."""
+        return await self.run(lambda c: c.execute(sql, params).rowcount)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        raise NotImplementedError
+        return await self.run(lambda c: c.execute(sql, params).fetchall())
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        raise NotImplementedError
+        row: Row | None = await self.run(lambda c: c.execute(sql, params).fetchone())
+        return row
 
     async def close(self) -> None:
         raise NotImplementedError
@@ -180,16 +182,6 @@ class SqliteDatabase(Database):
         """Runs fn inside BEGIN IMMEDIATE ... COMMIT, rolled back if it raises."""
         return await self.run(lambda c: in_transaction(c, fn))
 
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        """One statement, committed on its own; returns how many rows it changed."""
-        return await self.run(lambda c: c.execute(sql, params).rowcount)
-
-    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        return await self.run(lambda c: c.execute(sql, params).fetchall())
-
-    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = await self.run(lambda c: c.execute(sql, params).fetchone())
-        return row
 
     async def close(self) -> None:
         """Closes the connection once every call already queued has run; again, does nothing."""

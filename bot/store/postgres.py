@@ -222,15 +222,6 @@ class PostgresDatabase(Database):
     async def transaction(self, fn: Callable[[Any], T]) -> T:
         return await self.run(lambda c: pg_transaction(c, fn))
 
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        return await self.run(lambda c: c.execute(sql, params).rowcount)
-
-    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        return await self.run(lambda c: c.execute(sql, params).fetchall())
-
-    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        row: Row | None = await self.run(lambda c: c.execute(sql, params).fetchone())
-        return row
 
     async def close(self) -> None:
         if self._closed:
